@@ -1,0 +1,128 @@
+# hookspool: build, test, run, install.
+#
+#   make            build build/hookspool-handler and build/hookspool-drain
+#   make test       install what is missing, start MinIO, run every test
+#   make asan       the same suite with AddressSanitizer + UBSan (build-asan/)
+#   make valgrind   the unit tests under valgrind
+#   make fuzz       build and run each libFuzzer target for FUZZ_SECONDS
+#   make bench      the load benchmarks in bench/
+#   make run        lighttpd + handler + drain on 127.0.0.1:8080, file:// store
+#   make install    PREFIX=/usr/local (DESTDIR honoured)
+
+CC ?= cc
+BUILD ?= build
+PREFIX ?= /usr/local
+HOOKSPOOL_CACHE ?= $(HOME)/.cache/hookspool
+FUZZ_SECONDS ?= 30
+export HOOKSPOOL_CACHE
+
+PKGS = fcgi jansson libcurl libcrypto
+# -std=c11 with POSIX: clock_gettime, fsync, strndup and friends.
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Ilib
+# Each warning catches a class of bug seen in C servers: format strings from
+# input (-Wformat=2), shadowed locals in long functions (-Wshadow), old-style
+# declarations that skip type checks (-Wstrict-prototypes,
+# -Wmissing-prototypes), writes to literals (-Wwrite-strings), stack size
+# from input (-Wvla).
+WARN = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+       -Wwrite-strings -Wvla
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 $(WARN) -fstack-protector-strong -pthread
+ifeq ($(findstring -O0,$(CFLAGS))$(findstring sanitize,$(CFLAGS)),)
+CPPFLAGS += -D_FORTIFY_SOURCE=2
+endif
+ifdef CI
+CFLAGS += -Werror
+endif
+WERROR ?=
+CFLAGS += $(WERROR)
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+LDLIBS = $(PKG_LIBS) -ls3 -lxml2 -pthread
+
+LIB_SRC = $(sort $(wildcard lib/*.c))
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+HELPER_SRC = $(sort $(wildcard tests/helpers/*.c))
+HELPER_BIN = $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
+PROGRAMS = $(BUILD)/hookspool-handler $(BUILD)/hookspool-drain
+
+.PHONY: all test asan valgrind fuzz bench format lint install clean run deps
+all: $(PROGRAMS) $(UNIT_BIN) $(HELPER_BIN)
+
+$(BUILD)/%.o: %.c $(wildcard lib/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libhookspool.a: $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/hookspool-handler: $(BUILD)/handler/main.o $(BUILD)/libhookspool.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/hookspool-drain: $(BUILD)/drain/main.o $(BUILD)/libhookspool.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(BUILD)/libhookspool.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/%: $(BUILD)/tests/helpers/%.o $(BUILD)/libhookspool.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+deps:
+	@infra/deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) tests/run
+
+asan:
+	@infra/deps.sh
+	@$(MAKE) --no-print-directory BUILD=build-asan CC=clang \
+	    CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined" all
+	@BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run
+
+valgrind: all
+	@fail=0; for t in $(UNIT_BIN); do \
+	    valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	        $$t >/dev/null || fail=1; done; exit $$fail
+
+FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard lib/*.h)
+	@mkdir -p build-fuzz
+	clang $(CPPFLAGS) $(PKG_CFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do \
+	    mkdir -p build-fuzz/corpus/$$(basename $$f); \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus/$$(basename $$f) \
+	        tests/fuzz/seeds/$$(basename $$f) 2>&1 | tail -3 || exit 1; done
+
+bench: all
+	@bench/run
+
+format:
+	clang-format -i lib/*.[ch] handler/*.c drain/*.c tests/unit/*.c tests/helpers/*.c tests/fuzz/*.c
+
+lint:
+	@$(MAKE) --no-print-directory clean-build WERROR=-Werror all
+
+install: $(PROGRAMS)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+
+run: all
+	@infra/run.sh
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+clean-build:
+	rm -rf $(BUILD)

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what hookspool's build, tests and `make run` need and are missing:
+# Debian packages, then MinIO and mc built with `go install` into
+# $HOOKSPOOL_CACHE/bin (built once, reused by every later run).
+set -euo pipefail
+
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c # last commit of the archived repository
+MC_VERSION=v0.0.0-20250313080218-cf909e1063a9
+CACHE=${HOOKSPOOL_CACHE:-$HOME/.cache/hookspool}
+export PATH="$PATH:/usr/local/go/bin"
+
+PACKAGES=(build-essential pkg-config clang libclang-rt-14-dev curl ca-certificates
+    libfcgi-dev libfcgi-bin libs3-dev libs3-2 libssl-dev libjansson-dev
+    libcurl4-openssl-dev libxml2-dev libcmocka-dev
+    lighttpd apache2 libapache2-mod-fcgid nginx spawn-fcgi wrk valgrind python3)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "deps: installing ${missing[*]}"
+    SUDO=
+    [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+    # The packages' own services are not ours: tests start their servers themselves.
+    for svc in lighttpd apache2 nginx; do
+        $SUDO service "$svc" stop >/dev/null 2>&1 || true
+    done
+fi
+
+build_go_tool() { # name module version
+    local stamp="$CACHE/bin/.$1-$3"
+    [ -x "$CACHE/bin/$1" ] && [ -f "$stamp" ] && return 0
+    command -v go >/dev/null || { echo "deps: go is needed to build $1" >&2; exit 1; }
+    echo "deps: building $1 $3 (go install, once)"
+    mkdir -p "$CACHE/bin"
+    GOBIN="$CACHE/bin" CGO_ENABLED=0 GOFLAGS=-buildvcs=false go install "$2@$3"
+    rm -f "$CACHE/bin/.$1-"*
+    touch "$stamp"
+}
+build_go_tool minio github.com/minio/minio "$MINIO_VERSION"
+build_go_tool mc github.com/minio/mc "$MC_VERSION"

@@ -1,0 +1,53 @@
+/*
+ * backlog: the drain's latest counts in `_stats/backlog.json`, and the
+ * handler's cached reading of them for back pressure.
+ *
+ *   { "updated_at": "...", "backlog": P+R, "pending": P, "retry": R,
+ *     "done": D, "dead": X, "sources": { "github": {"pending": .., ...}, ... } }
+ *
+ * "backlog" is what still waits for delivery (pending + retry); the handler
+ * answers 503 + Retry-After while it is above max_backlog.
+ */
+#ifndef HS_BACKLOG_H
+#define HS_BACKLOG_H
+
+#include <stdint.h>
+
+#include "error.h"
+#include "store.h"
+
+#define BACKLOG_KEY "_stats/backlog.json"
+#define BACKLOG_CACHE_MS 5000
+
+struct backlog_counts {
+    long pending;
+    long retry;
+    long done;
+    long dead;
+};
+
+struct backlog_source {
+    const char *name;
+    struct backlog_counts counts;
+};
+
+/* Writes the totals and per-source counts to BACKLOG_KEY. */
+int backlog_write(struct store *s, const struct backlog_counts *total,
+                  const struct backlog_source *sources, size_t n_sources, struct error *err)
+    __attribute__((warn_unused_result));
+
+/* A cached reader: reads BACKLOG_KEY at most once per BACKLOG_CACHE_MS. */
+struct backlog_cache {
+    int64_t read_at_ms; /* monotonic; 0 = never */
+    long backlog;       /* last value read; 0 when the file is missing or unreadable */
+};
+
+/*
+ * The current backlog (pending + retry), from the cache when fresh. A missing
+ * file means no drain has run yet: 0. A store error keeps the last value and
+ * is logged once per refresh: back pressure must not turn a read hiccup into
+ * refusals.
+ */
+long backlog_current(struct backlog_cache *cache, struct store *s, int64_t now_mono_ms);
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * config: the one JSON file handler and drain share (DESIGN.md "Config").
+ *
+ * config_load() reads and validates the whole file at start; on any problem
+ * it fails with HS_ERR_CONFIG and a message that names the field and the
+ * reason: `sources[2].verify.scheme: unknown scheme "githib"`. Secrets are
+ * resolved at load (env:NAME, file:/path, or literal) into bytes the config
+ * owns and wipes on free; Standard Webhooks secrets ("whsec_" + base64) are
+ * stored decoded. After a successful load every field below is valid and
+ * defaults are filled in, so callers never re-check.
+ *
+ * A loaded config is read-only and may be shared between threads.
+ */
+#ifndef HS_CONFIG_H
+#define HS_CONFIG_H
+
+#include <stddef.h>
+
+#include "digest.h"
+#include "error.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/hookspool/config.json"
+#define CONFIG_DEFAULT_MAX_BODY (1024 * 1024)
+#define CONFIG_DEFAULT_TOLERANCE_S 300
+#define CONFIG_DEFAULT_STORE_TIMEOUT_MS 3000
+#define CONFIG_DEFAULT_DEST_TIMEOUT_MS 15000
+#define CONFIG_DEFAULT_CONNECT_TIMEOUT_MS 5000
+#define CONFIG_DEFAULT_MAX_BACKLOG 100000
+#define CONFIG_DEFAULT_CONCURRENCY 16
+#define CONFIG_DEFAULT_POLL_MS 1000
+#define CONFIG_DEFAULT_BREAKER_FAILURES 10
+#define CONFIG_DEFAULT_BREAKER_PAUSE_S 60
+
+enum verify_scheme {
+    VERIFY_NONE,
+    VERIFY_GITHUB,   /* X-Hub-Signature-256: sha256=HEX(hmac(body)) */
+    VERIFY_STRIPE,   /* Stripe-Signature: t=TS,v1=HEX(hmac("TS.body")),... */
+    VERIFY_SHOPIFY,  /* X-Shopify-Hmac-Sha256: BASE64(hmac(body)) */
+    VERIFY_SLACK,    /* X-Slack-Signature: v0=HEX(hmac("v0:TS:body")), X-Slack-Request-Timestamp */
+    VERIFY_STANDARD, /* webhook-id/-timestamp/-signature (or svix-*): v1,BASE64(hmac("id.ts.body")) */
+    VERIFY_HMAC,     /* generic: header, algorithm, encoding, optional prefix */
+    VERIFY_TOKEN,    /* a shared token in a header (GitLab: X-Gitlab-Token) */
+};
+
+enum verify_encoding { VERIFY_HEX, VERIFY_BASE64 };
+
+enum idempotency_fallback { IDEMPOTENCY_REJECT, IDEMPOTENCY_BODY_SHA256 };
+
+struct secret {
+    unsigned char *bytes; /* NUL-terminated for convenience; len excludes it */
+    size_t len;
+};
+
+struct verify_config {
+    enum verify_scheme scheme;
+    struct secret *secrets; /* every one is tried, for rotation; n_secrets >= 1 unless NONE */
+    size_t n_secrets;
+    long tolerance_s;       /* timestamped schemes; "tolerance_s", default 300 */
+    /* VERIFY_HMAC and VERIFY_TOKEN only: */
+    char *header;           /* "header": the header carrying the signature or token */
+    enum digest_alg algorithm;      /* "algorithm": sha1|sha256|sha512, default sha256 */
+    enum verify_encoding encoding;  /* "encoding": hex|base64, default hex */
+    char *prefix;           /* "prefix": e.g. "sha256=", or NULL */
+};
+
+struct idempotency_config {
+    char **headers;         /* "header" or "headers": first present wins */
+    size_t n_headers;
+    char *json_pointer;     /* "json_pointer": RFC 6901 pointer into the body, or NULL */
+    enum idempotency_fallback fallback; /* "fallback": reject | body_sha256 */
+};
+
+struct destination_config {
+    char *url;              /* http:// or https:// */
+    long timeout_ms;        /* total, default 15000 */
+    long connect_timeout_ms;/* default 5000, never above timeout_ms */
+    struct secret sign_secret; /* "sign": standard-webhooks; len 0 when unset */
+    double max_per_second;  /* 0: unlimited */
+    int breaker_failures;   /* default 10 */
+    int breaker_pause_s;    /* default 60 */
+};
+
+struct source_config {
+    char *name;             /* [a-z0-9_-]{1,64}, unique */
+    char *path;             /* request path, e.g. "/hooks/github", unique */
+    size_t max_body;        /* default 1 MiB */
+    int require_json;       /* "require_json", implied by idempotency.json_pointer */
+    struct verify_config verify;
+    struct idempotency_config idempotency;
+    int has_destination;
+    struct destination_config destination;
+};
+
+struct store_config {
+    char *url;              /* s3://BUCKET[/PREFIX]?endpoint=HOST:PORT&tls=0|1 or file:///DIR */
+    char *access_key;       /* resolved; NULL for file:// */
+    char *secret_key;       /* resolved; NULL for file:// */
+    long timeout_ms;        /* default 3000 */
+};
+
+struct drain_config {
+    int concurrency;        /* default 16 */
+    long poll_ms;           /* default 1000 */
+    long *schedule_s;       /* delay before attempt i+1; length = attempts */
+    size_t n_schedule;      /* default [0, 5, 300, 1800, 7200, 18000, 36000, 36000] */
+};
+
+struct config {
+    struct store_config store;
+    long max_backlog;       /* default 100000 */
+    struct source_config *sources;
+    size_t n_sources;
+    struct drain_config drain;
+};
+
+/* Reads and validates the file at path. Caller owns the result. */
+struct config *config_load(const char *path, struct error *err);
+
+/* Same from JSON text already in memory (tests, fuzzing). */
+struct config *config_parse(const char *text, size_t len, struct error *err);
+
+/* The path to use: explicit (may be NULL), else $HOOKSPOOL_CONFIG, else the default. */
+const char *config_path(const char *explicit_path);
+
+/* The source whose path equals path, or NULL. */
+const struct source_config *config_source_by_path(const struct config *cfg, const char *path);
+
+/* The source named name, or NULL. */
+const struct source_config *config_source_by_name(const struct config *cfg, const char *name);
+
+/* Frees everything and wipes the secrets. NULL-safe. */
+void config_free(struct config *cfg);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * digest: HMAC and SHA-256 through OpenSSL, and the constant-time compare.
+ *
+ * Output buffers are caller-owned and at least DIGEST_MAX bytes.
+ */
+#ifndef HS_DIGEST_H
+#define HS_DIGEST_H
+
+#include <stddef.h>
+
+#define DIGEST_MAX 64 /* SHA-512 */
+
+enum digest_alg { DIGEST_SHA1, DIGEST_SHA256, DIGEST_SHA512 };
+
+/* HMAC of data under key into out; returns the digest length (20, 32 or 64). */
+size_t digest_hmac(enum digest_alg alg, const void *key, size_t key_len, const void *data,
+                   size_t data_len, unsigned char out[DIGEST_MAX]);
+
+/* SHA-256 of data as 64 lowercase hex digits plus NUL. */
+void digest_sha256_hex(const void *data, size_t n, char out[65]);
+
+/* 1 when a and b hold the same bytes; the time depends only on the lengths. */
+int digest_equal(const void *a, size_t a_len, const void *b, size_t b_len);
+
+#endif

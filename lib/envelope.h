@@ -1,0 +1,73 @@
+/*
+ * envelope: the JSON document stored for each webhook (DESIGN.md "The spool").
+ *
+ *   { "v": 1, "source", "key", "received_at",
+ *     "request": { "method", "path", "query", "remote_addr", "headers": [[n, v], ...] },
+ *     "body", "body_encoding": "utf8" | "base64",
+ *     "attempts": [ { "at", "status", "error", "ms" } ],
+ *     "outcome": { "state", "at", "status", "reason" } }
+ *
+ * The body is kept byte for byte: as a JSON string when it is valid UTF-8
+ * without NUL, else base64. The raw idempotency key likewise: when it is not
+ * valid UTF-8, "key" holds its base64 and "key_encoding" is "base64". Header
+ * values that are not UTF-8 are stored as their Latin-1 reading.
+ *
+ * The handler only builds (envelope_build); the drain parses, appends
+ * attempts, sets the outcome and dumps.
+ */
+#ifndef HS_ENVELOPE_H
+#define HS_ENVELOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "headers.h"
+
+struct envelope_request {
+    const char *method;
+    const char *path;
+    const char *query;        /* "" when none */
+    const char *remote_addr;  /* "" when unknown */
+    const struct headers *headers;
+};
+
+/* The JSON text of a new envelope (no attempts, no outcome). Caller frees; *len set. */
+char *envelope_build(const char *source, const void *raw_key, size_t raw_key_len,
+                     int64_t received_ms, const struct envelope_request *req, const void *body,
+                     size_t body_len, size_t *len);
+
+struct envelope;
+
+/* Parses and checks an envelope (v == 1, required fields and types). HS_ERR_INPUT otherwise. */
+struct envelope *envelope_parse(const char *text, size_t len, struct error *err);
+
+const char *envelope_source(const struct envelope *e);
+
+/* The stored "key" string (base64 when "key_encoding" is "base64"). Borrowed. */
+const char *envelope_key(const struct envelope *e);
+
+/* The decoded raw body, fresh (caller frees); -1 with HS_ERR_INPUT when undecodable. */
+int envelope_body(const struct envelope *e, unsigned char **body, size_t *len,
+                  struct error *err) __attribute__((warn_unused_result));
+
+/* Appends the original request headers, in order, to out. */
+void envelope_headers(const struct envelope *e, struct headers *out);
+
+/* Number of delivery attempts recorded so far. */
+size_t envelope_attempt_count(const struct envelope *e);
+
+/* Records an attempt; status 0 means no HTTP answer; error may be NULL. */
+void envelope_add_attempt(struct envelope *e, int64_t at_ms, int status, const char *error,
+                          int64_t duration_ms);
+
+/* Sets "outcome" (state "done" or "dead"); status 0 omitted; reason may be NULL. */
+void envelope_set_outcome(struct envelope *e, const char *state, int64_t at_ms, int status,
+                          const char *reason);
+
+/* The JSON text, compact or indented. Caller frees; *len set. */
+char *envelope_dump(const struct envelope *e, int pretty, size_t *len);
+
+void envelope_free(struct envelope *e);
+
+#endif
