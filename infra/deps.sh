@@ -2,6 +2,8 @@
 # Installs what hookspool's build, tests and `make run` need and are missing:
 # Debian packages, then MinIO and mc built with `go install` into
 # $HOOKSPOOL_CACHE/bin (built once, reused by every later run).
+#   infra/deps.sh              everything (build, tests, make run)
+#   infra/deps.sh --packages   the Debian packages only: what `make run` needs
 set -euo pipefail
 
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c # last commit of the archived repository
@@ -30,6 +32,9 @@ if [ ${#missing[@]} -gt 0 ]; then
         $SUDO service "$svc" stop >/dev/null 2>&1 || true
     done
 fi
+
+# `make run` needs no MinIO, and building it wants Go and minutes.
+[ "${1:-}" = --packages ] && exit 0
 
 build_go_tool() { # name module version
     local stamp="$CACHE/bin/.$1-$3"

@@ -11,6 +11,7 @@
 #ifndef HS_BACKLOG_H
 #define HS_BACKLOG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -22,7 +23,7 @@
 struct backlog_counts {
     long pending;
     long retry;
-    long done;
+    long done; /* < 0: not counted (a pass does not list done/); omitted */
     long dead;
 };
 

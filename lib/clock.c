@@ -23,9 +23,9 @@ void clock_iso8601(int64_t epoch_ms, char out[CLOCK_ISO_MAX])
 {
     time_t secs = (time_t)(epoch_ms / 1000);
     struct tm tm;
+    size_t n;
 
     gmtime_r(&secs, &tm);
-    snprintf(out, CLOCK_ISO_MAX, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             (int)(epoch_ms % 1000));
+    n = strftime(out, CLOCK_ISO_MAX, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, CLOCK_ISO_MAX - n, ".%03uZ", (unsigned)(epoch_ms % 1000) % 1000u);
 }

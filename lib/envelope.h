@@ -65,6 +65,10 @@ void envelope_add_attempt(struct envelope *e, int64_t at_ms, int status, const c
 void envelope_set_outcome(struct envelope *e, const char *state, int64_t at_ms, int status,
                           const char *reason);
 
+/* For replay: moves "attempts" and "outcome" into "history" (kept for operators)
+ * and clears them, so the webhook gets a fresh schedule. */
+void envelope_reset_delivery(struct envelope *e, int64_t at_ms);
+
 /* The JSON text, compact or indented. Caller frees; *len set. */
 char *envelope_dump(const struct envelope *e, int pretty, size_t *len);
 

@@ -29,16 +29,25 @@ void error_set(struct error *err, enum error_code code, const char *tag, const c
 
 void error_prefix(struct error *err, const char *fmt, ...)
 {
-    char prefix[ERROR_MSG_MAX];
     char joined[ERROR_MSG_MAX];
+    size_t used;
     va_list ap;
 
     if (err == NULL)
         return;
     va_start(ap, fmt);
-    vsnprintf(prefix, sizeof(prefix), fmt, ap);
+    vsnprintf(joined, sizeof(joined), fmt, ap);
     va_end(ap);
-    snprintf(joined, sizeof(joined), "%s: %s", prefix, err->msg);
+    used = strlen(joined);
+    /* Truncation is fine: a long message is cut, never overflowed. */
+    if (used + 2 < sizeof(joined)) {
+        size_t room = sizeof(joined) - used - 3;
+        size_t msg_len = strnlen(err->msg, room);
+
+        memcpy(joined + used, ": ", 2);
+        memcpy(joined + used + 2, err->msg, msg_len);
+        joined[used + 2 + msg_len] = '\0';
+    }
     memcpy(err->msg, joined, sizeof(err->msg));
 }
 
@@ -61,6 +70,8 @@ const char *error_code_name(enum error_code code)
         return "not_found";
     case HS_ERR_PERMANENT:
         return "permanent";
+    case HS_ERR_METHOD:
+        return "method";
     }
     return "unknown";
 }

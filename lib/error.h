@@ -21,6 +21,7 @@ enum error_code {
     HS_ERR_CONFIG = 5,    /* configuration is wrong: exit 2 */
     HS_ERR_NOT_FOUND = 6, /* the object or thing asked for does not exist */
     HS_ERR_PERMANENT = 7, /* a dependency refused for good (access denied, ...) */
+    HS_ERR_METHOD = 8,    /* request method not allowed: 405 */
 };
 
 #define ERROR_MSG_MAX 512

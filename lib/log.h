@@ -26,7 +26,7 @@ struct log_fields {
 
 #define LOG_FIELDS_INIT {NULL, NULL, NULL, 0, 0, -1, NULL}
 
-/* Lines below this level are dropped; default LOG_INFO, HOOKSPOOL_LOG_LEVEL=debug lowers it. */
+/* Lines below this level are dropped; the default is LOG_INFO. */
 void log_set_level(enum log_level level);
 
 /* Writes one line; fields may be NULL. */

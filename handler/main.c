@@ -1,0 +1,246 @@
+/*
+ * hookspool-handler: the FastCGI responder. Arguments, config, the socket
+ * and the accept loop live here; every decision about a request is made by
+ * lib/intake.c, so it can be tested without FastCGI.
+ *
+ * Sockets: --listen HOST:PORT or a unix path (nginx, standalone); a socket
+ * passed by systemd (LISTEN_FDS); else fd 0, as lighttpd, Apache mod_fcgid
+ * and spawn-fcgi pass it.
+ */
+#include <errno.h>
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "intake.h"
+#include "log.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define LISTEN_BACKLOG 128
+#define SYSTEMD_FIRST_FD 3
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    FCGX_ShutdownPending();
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: hookspool-handler [--listen HOST:PORT | --listen /path/to.sock]\n"
+                 "                         [--check-config]\n"
+                 "Reads its config from $HOOKSPOOL_CONFIG (default %s).\n",
+            CONFIG_DEFAULT_PATH);
+}
+
+/* The listening socket: explicit, systemd's, or the one the web server gave us on fd 0. */
+static int choose_socket(const char *listen_addr)
+{
+    const char *pid = getenv("LISTEN_PID");
+    const char *fds = getenv("LISTEN_FDS");
+    int fd;
+
+    if (listen_addr != NULL) {
+        fd = FCGX_OpenSocket(listen_addr, LISTEN_BACKLOG);
+        if (fd < 0) {
+            char msg[512];
+
+            snprintf(msg, sizeof(msg), "unable to listen on '%s': %s", listen_addr,
+                     strerror(errno));
+            log_error("listen_failed", msg);
+        }
+        return fd;
+    }
+    if (pid != NULL && fds != NULL && atol(pid) == (long)getpid() && atoi(fds) >= 1)
+        return SYSTEMD_FIRST_FD;
+    if (FCGX_IsCGI()) {
+        log_error("no_fastcgi_socket",
+                  "stdin is not a FastCGI socket: start under a web server or spawn-fcgi, "
+                  "or give --listen");
+        return -1;
+    }
+    return 0;
+}
+
+static ssize_t read_fcgi_body(void *ctx, void *buf, size_t n)
+{
+    FCGX_Stream *in = ctx;
+    int got = FCGX_GetStr(buf, n > 65536 ? 65536 : (int)n, in);
+
+    if (got == 0 && FCGX_GetError(in) != 0)
+        return -1;
+    return got;
+}
+
+/* Strips the query from REQUEST_URI into a fresh string. */
+static char *uri_path(const char *uri)
+{
+    return xstrndup(uri, strcspn(uri, "?"));
+}
+
+/*
+ * Web servers split the path differently (lighttpd: SCRIPT_NAME + PATH_INFO,
+ * mod_proxy_fcgi: all in SCRIPT_NAME, nginx: as configured), so take
+ * REQUEST_URI's path when it names a route, else SCRIPT_NAME + PATH_INFO.
+ */
+static char *request_path(const struct config *cfg, FCGX_ParamArray envp)
+{
+    const char *uri = FCGX_GetParam("REQUEST_URI", envp);
+    const char *script = FCGX_GetParam("SCRIPT_NAME", envp);
+    const char *info = FCGX_GetParam("PATH_INFO", envp);
+    char *from_uri = uri != NULL ? uri_path(uri) : NULL;
+    char *joined;
+
+    if (from_uri != NULL && config_source_by_path(cfg, from_uri) != NULL)
+        return from_uri;
+    joined = xasprintf("%s%s", script != NULL ? script : "", info != NULL ? info : "");
+    if (joined[0] == '\0' && from_uri != NULL) {
+        free(joined);
+        return from_uri;
+    }
+    free(from_uri);
+    return joined;
+}
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 202:
+        return "Accepted";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 413:
+        return "Content Too Large";
+    default:
+        return "Service Unavailable";
+    }
+}
+
+static void serve_one(struct intake *in, FCGX_Request *request)
+{
+    struct intake_request req;
+    struct intake_response resp;
+    const char *length = FCGX_GetParam("CONTENT_LENGTH", request->envp);
+    const char *query = FCGX_GetParam("QUERY_STRING", request->envp);
+    const char *remote = FCGX_GetParam("REMOTE_ADDR", request->envp);
+    const char *method = FCGX_GetParam("REQUEST_METHOD", request->envp);
+    char *path = request_path(in->cfg, request->envp);
+
+    req.method = method != NULL ? method : "";
+    req.path = path;
+    req.query = query != NULL ? query : "";
+    req.remote_addr = remote != NULL ? remote : "";
+    req.content_length = length != NULL && length[0] != '\0' ? atol(length) : -1;
+    headers_init(&req.headers);
+    for (char **p = request->envp; *p != NULL; p++) {
+        const char *eq = strchr(*p, '=');
+        char *name;
+
+        if (eq == NULL)
+            continue;
+        name = xstrndup(*p, (size_t)(eq - *p));
+        headers_add_cgi(&req.headers, name, eq + 1);
+        free(name);
+    }
+    intake_handle(in, &req, read_fcgi_body, request->in, &resp);
+    FCGX_FPrintF(request->out, "Status: %d %s\r\nContent-Type: application/json\r\n"
+                               "Cache-Control: no-store\r\n",
+                 resp.status, reason_phrase(resp.status));
+    if (resp.retry_after_s > 0)
+        FCGX_FPrintF(request->out, "Retry-After: %d\r\n", resp.retry_after_s);
+    if (resp.allow_post)
+        FCGX_PutS("Allow: POST\r\n", request->out);
+    FCGX_FPrintF(request->out, "\r\n%s\n", resp.body);
+    intake_response_free(&resp);
+    headers_free(&req.headers);
+    free(path);
+}
+
+int main(int argc, char **argv)
+{
+    const char *listen_addr = NULL;
+    int check_only = 0;
+    struct config *cfg = NULL;
+    struct store *store = NULL;
+    struct intake in;
+    FCGX_Request request;
+    struct sigaction sa;
+    struct error err;
+    int sock;
+    int status = 2;
+
+    error_clear(&err);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
+            listen_addr = argv[++i];
+        } else if (strcmp(argv[i], "--check-config") == 0) {
+            check_only = 1;
+        } else if (strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    /* The config and its secrets come from the environment, read before any accept. */
+    cfg = config_load(config_path(NULL), &err);
+    if (cfg == NULL) {
+        log_error("config_invalid", err.msg);
+        goto out;
+    }
+    if (check_only) {
+        status = 0;
+        goto out;
+    }
+    if (store_global_init(&err) != 0 || (store = store_open(&cfg->store, &err)) == NULL) {
+        log_error("store_open_failed", err.msg);
+        goto out;
+    }
+    if (FCGX_Init() != 0 || (sock = choose_socket(listen_addr)) < 0)
+        goto out;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal; /* no SA_RESTART: accept() must return on SIGTERM */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    intake_init(&in, cfg, store);
+    FCGX_InitRequest(&request, sock, FCGI_FAIL_ACCEPT_ON_INTR);
+    log_event(LOG_INFO, "handler_started", NULL);
+    while (!stop_requested) {
+        if (FCGX_Accept_r(&request) < 0) {
+            if (errno == EINTR)
+                continue; /* a signal: the loop condition decides */
+            log_error("accept_failed", strerror(errno));
+            break;
+        }
+        serve_one(&in, &request);
+        FCGX_Finish_r(&request);
+    }
+    FCGX_Free(&request, 1);
+    log_event(LOG_INFO, "handler_stopped", NULL);
+    status = 0;
+out:
+    store_close(store);
+    config_free(cfg);
+    store_global_cleanup();
+    return status;
+}

@@ -1,0 +1,1154 @@
+/*
+ * config: loading and validating the JSON config (see config.h).
+ *
+ * The whole file is checked before anything is returned: every object's keys
+ * are matched against the keys it may hold, so a typo is an error and never a
+ * silently ignored setting. Each error names the field by its path in the
+ * document ("sources[2].verify.scheme") and says what is wrong with it.
+ *
+ * Memory: the config is built in place and freed with config_free() on any
+ * error, so every array is allocated zeroed at its final size and its count
+ * set before it is filled; a half-built config frees like a whole one.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <openssl/crypto.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "codec.h"
+#include "key.h"
+#include "xmalloc.h"
+
+#define FIELD_MAX 192
+#define CONFIG_FILE_MAX (16 * 1024 * 1024)
+#define SECRET_FILE_MAX (64 * 1024)
+#define MAX_BODY_LIMIT (64L * 1024 * 1024)
+#define TIMEOUT_MS_LIMIT (24L * 3600 * 1000)
+#define SCHEDULE_MAX 100
+#define SCHEDULE_DELAY_LIMIT (366L * 24 * 3600)
+#define TOLERANCE_S_LIMIT (24L * 3600)
+#define CONCURRENCY_LIMIT 1024
+#define BREAKER_FAILURES_LIMIT 1000000
+#define BREAKER_PAUSE_S_LIMIT (24L * 3600)
+#define WHSEC_PREFIX "whsec_"
+
+/* get_string() flags */
+#define STR_REQUIRED 0x1
+#define STR_EMPTY_OK 0x2
+
+static const long DEFAULT_SCHEDULE_S[] = {0, 5, 300, 1800, 7200, 18000, 36000, 36000};
+
+static const struct {
+    const char *name;
+    enum verify_scheme scheme;
+} SCHEMES[] = {
+    {"github", VERIFY_GITHUB}, {"stripe", VERIFY_STRIPE},
+    {"shopify", VERIFY_SHOPIFY}, {"slack", VERIFY_SLACK},
+    {"standard-webhooks", VERIFY_STANDARD}, {"hmac", VERIFY_HMAC},
+    {"token", VERIFY_TOKEN}, {"none", VERIFY_NONE},
+};
+
+static const char *const TOP_KEYS[] = {"store", "max_backlog", "sources", "drain", NULL};
+static const char *const STORE_KEYS[] = {"url", "access_key", "secret_key", "timeout_ms", NULL};
+static const char *const SOURCE_KEYS[] = {"name", "path", "max_body", "require_json", "verify",
+                                          "idempotency", "destination", NULL};
+static const char *const VERIFY_KEYS[] = {"scheme", "secrets", "tolerance_s", "header",
+                                          "algorithm", "encoding", "prefix", NULL};
+static const char *const IDEMPOTENCY_KEYS[] = {"header", "headers", "json_pointer", "fallback",
+                                               NULL};
+static const char *const DESTINATION_KEYS[] = {"url", "timeout_ms", "connect_timeout_ms", "sign",
+                                               "max_per_second", "breaker_failures",
+                                               "breaker_pause_s", NULL};
+static const char *const SIGN_KEYS[] = {"scheme", "secret", NULL};
+static const char *const DRAIN_KEYS[] = {"concurrency", "poll_ms", "schedule_s", NULL};
+
+/* Sets err to "FIELD: reason" with HS_ERR_CONFIG; returns -1 so callers can return it. */
+static int __attribute__((format(printf, 3, 4)))
+fail(struct error *err, const char *field, const char *fmt, ...)
+{
+    char reason[ERROR_MSG_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof(reason), fmt, ap);
+    va_end(ap);
+    if (field[0] == '\0')
+        error_set(err, HS_ERR_CONFIG, "config", "%s", reason);
+    else
+        error_set(err, HS_ERR_CONFIG, "config", "%s: %s", field, reason);
+    return -1;
+}
+
+/* Only an unknown key can make a field name long; cut, it still says where to look. */
+static void field_mark_cut(char out[FIELD_MAX], int n)
+{
+    if (n >= FIELD_MAX)
+        memcpy(out + FIELD_MAX - 4, "...", 4);
+}
+
+/* "base.key", or "key" at the top level. */
+static void field_join(char out[FIELD_MAX], const char *base, const char *key)
+{
+    int n;
+
+    if (base[0] == '\0')
+        n = snprintf(out, FIELD_MAX, "%s", key);
+    else
+        n = snprintf(out, FIELD_MAX, "%s.%s", base, key);
+    field_mark_cut(out, n);
+}
+
+static void field_index(char out[FIELD_MAX], const char *base, size_t i)
+{
+    field_mark_cut(out, snprintf(out, FIELD_MAX, "%s[%zu]", base, i));
+}
+
+static int check_object(const json_t *v, const char *field, struct error *err)
+{
+    if (!json_is_object(v))
+        return fail(err, field, "must be an object");
+    return 0;
+}
+
+/* Every key of obj must be in allowed; the error lists them to help with typos. */
+static int check_keys(json_t *obj, const char *base, const char *const *allowed,
+                      struct error *err)
+{
+    const char *key;
+    json_t *value;
+
+    json_object_foreach(obj, key, value) {
+        char field[FIELD_MAX];
+        char expected[256] = "";
+        size_t used = 0;
+        int known = 0;
+
+        for (size_t i = 0; allowed[i] != NULL; i++) {
+            if (strcmp(key, allowed[i]) == 0)
+                known = 1;
+        }
+        if (known)
+            continue;
+        for (size_t i = 0; allowed[i] != NULL && used < sizeof(expected); i++)
+            used += (size_t)snprintf(expected + used, sizeof(expected) - used, "%s%s",
+                                     i == 0 ? "" : ", ", allowed[i]);
+        field_join(field, base, key);
+        return fail(err, field, "unknown key (expected one of: %s)", expected);
+    }
+    return 0;
+}
+
+/*
+ * The string at obj[key] into *out (borrowed from the JSON tree), or NULL when
+ * absent and not STR_REQUIRED. Empty strings are refused unless STR_EMPTY_OK.
+ */
+static int get_string(json_t *obj, const char *base, const char *key, int flags, const char **out,
+                      struct error *err)
+{
+    json_t *v = json_object_get(obj, key);
+    char field[FIELD_MAX];
+
+    *out = NULL;
+    field_join(field, base, key);
+    if (v == NULL) {
+        if (flags & STR_REQUIRED)
+            return fail(err, field, "missing");
+        return 0;
+    }
+    if (!json_is_string(v))
+        return fail(err, field, "must be a string");
+    if (json_string_length(v) == 0 && !(flags & STR_EMPTY_OK))
+        return fail(err, field, "must not be empty");
+    *out = json_string_value(v);
+    return 0;
+}
+
+/* An integer in [min, max], or def when absent. */
+static int get_long(json_t *obj, const char *base, const char *key, long min, long max, long def,
+                    long *out, struct error *err)
+{
+    json_t *v = json_object_get(obj, key);
+    char field[FIELD_MAX];
+    json_int_t n;
+
+    field_join(field, base, key);
+    if (v == NULL) {
+        *out = def;
+        return 0;
+    }
+    if (!json_is_integer(v))
+        return fail(err, field, "must be an integer");
+    n = json_integer_value(v);
+    if (n < min || n > max) {
+        if (max == LONG_MAX)
+            return fail(err, field, "must be at least %ld", min);
+        return fail(err, field, "must be between %ld and %ld", min, max);
+    }
+    *out = (long)n;
+    return 0;
+}
+
+static int get_int(json_t *obj, const char *base, const char *key, int min, int max, int def,
+                   int *out, struct error *err)
+{
+    long n;
+
+    if (get_long(obj, base, key, min, max, def, &n, err) != 0)
+        return -1;
+    *out = (int)n;
+    return 0;
+}
+
+static int get_bool(json_t *obj, const char *base, const char *key, int *out, struct error *err)
+{
+    json_t *v = json_object_get(obj, key);
+    char field[FIELD_MAX];
+
+    field_join(field, base, key);
+    *out = 0;
+    if (v == NULL)
+        return 0;
+    if (!json_is_boolean(v))
+        return fail(err, field, "must be true or false");
+    *out = json_is_true(v);
+    return 0;
+}
+
+/* RFC 9110 token characters: what a header name may be made of. */
+static int header_name_valid(const char *name)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+
+    if (name[0] == '\0')
+        return 0;
+    for (const char *p = name; *p != '\0'; p++) {
+        char c = *p;
+
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              strchr(extra, c) != NULL))
+            return 0;
+    }
+    return 1;
+}
+
+/* A header name at obj[key] (required or not), copied into *out. */
+static int get_header_name(json_t *obj, const char *base, const char *key, int flags, char **out,
+                           struct error *err)
+{
+    const char *s;
+    char field[FIELD_MAX];
+
+    if (get_string(obj, base, key, flags, &s, err) != 0)
+        return -1;
+    if (s == NULL)
+        return 0;
+    field_join(field, base, key);
+    if (!header_name_valid(s))
+        return fail(err, field, "\"%s\" is not a valid header name", s);
+    *out = xstrdup(s);
+    return 0;
+}
+
+/*
+ * Reads a whole file into b, up to b's cap; -1 with errno set (EFBIG when over
+ * the cap). With regular_only, anything but a regular file is refused with -2
+ * before a read: a secret named "file:/dev/stdin" or a FIFO must not hang the
+ * start-up waiting for input.
+ */
+static int read_file(const char *path, int regular_only, struct buf *b)
+{
+    int fd = -1;
+    int rc = -1;
+    int saved;
+    struct stat st;
+    char chunk[8192];
+
+    fd = open(path, O_RDONLY | O_CLOEXEC | (regular_only ? O_NONBLOCK : 0));
+    if (fd < 0)
+        goto out;
+    if (regular_only && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+        rc = -2;
+        goto out;
+    }
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            goto out;
+        if (n == 0)
+            break;
+        if (buf_append(b, chunk, (size_t)n) != 0) {
+            errno = EFBIG;
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    saved = errno;
+    OPENSSL_cleanse(chunk, sizeof(chunk));
+    if (fd >= 0)
+        close(fd);
+    errno = saved;
+    return rc;
+}
+
+static void secret_wipe(struct secret *s)
+{
+    if (s->bytes != NULL) {
+        OPENSSL_cleanse(s->bytes, s->len);
+        free(s->bytes);
+    }
+    s->bytes = NULL;
+    s->len = 0;
+}
+
+static void string_wipe(char *s)
+{
+    if (s == NULL)
+        return;
+    OPENSSL_cleanse(s, strlen(s));
+    free(s);
+}
+
+/*
+ * Resolves the secret reference v ("env:NAME", "file:/path" or a literal) into
+ * out. When standard, the value is a Standard Webhooks secret: an optional
+ * "whsec_" and base64, stored decoded. Errors name the variable or file, never
+ * the value.
+ */
+static int resolve_secret(const json_t *v, const char *field, int standard, struct secret *out,
+                          struct error *err)
+{
+    struct buf file;
+    const char *ref;
+    const unsigned char *raw = NULL;
+    size_t raw_len = 0;
+    const char *b64;
+    size_t b64_len;
+    int rc = -1;
+
+    buf_init(&file, SECRET_FILE_MAX);
+    if (!json_is_string(v)) {
+        fail(err, field, "must be a string");
+        goto out;
+    }
+    ref = json_string_value(v);
+    if (strncmp(ref, "env:", 4) == 0) {
+        const char *value = getenv(ref + 4);
+
+        if (ref[4] == '\0') {
+            fail(err, field, "\"env:\" needs a variable name");
+            goto out;
+        }
+        if (value == NULL) {
+            fail(err, field, "environment variable %s is not set", ref + 4);
+            goto out;
+        }
+        if (value[0] == '\0') {
+            fail(err, field, "environment variable %s is empty", ref + 4);
+            goto out;
+        }
+        raw = (const unsigned char *)value;
+        raw_len = strlen(value);
+    } else if (strncmp(ref, "file:", 5) == 0) {
+        const char *path = ref + 5;
+        int got;
+
+        if (path[0] != '/') {
+            fail(err, field, "\"file:\" needs an absolute path");
+            goto out;
+        }
+        got = read_file(path, 1, &file);
+        if (got != 0) {
+            fail(err, field, "unable to read \"%s\": %s", path,
+                 got == -2 ? "not a regular file"
+                           : errno == EFBIG ? "file too large" : strerror(errno));
+            goto out;
+        }
+        /* Editors and `echo` end files with a newline that is not part of the secret. */
+        if (file.len > 0 && file.data[file.len - 1] == '\n')
+            file.len--;
+        if (file.len == 0) {
+            fail(err, field, "file \"%s\" is empty", path);
+            goto out;
+        }
+        raw = (const unsigned char *)file.data;
+        raw_len = file.len;
+    } else {
+        if (ref[0] == '\0') {
+            fail(err, field, "must not be empty");
+            goto out;
+        }
+        raw = (const unsigned char *)ref;
+        raw_len = strlen(ref);
+    }
+
+    if (!standard) {
+        out->bytes = xmalloc(raw_len + 1);
+        memcpy(out->bytes, raw, raw_len);
+        out->bytes[raw_len] = '\0';
+        out->len = raw_len;
+        rc = 0;
+        goto out;
+    }
+    b64 = (const char *)raw;
+    b64_len = raw_len;
+    if (b64_len >= strlen(WHSEC_PREFIX) &&
+        memcmp(b64, WHSEC_PREFIX, strlen(WHSEC_PREFIX)) == 0) {
+        b64 += strlen(WHSEC_PREFIX);
+        b64_len -= strlen(WHSEC_PREFIX);
+    }
+    out->bytes = codec_base64_decode(b64, b64_len, &out->len);
+    if (out->bytes == NULL || out->len == 0) {
+        secret_wipe(out);
+        fail(err, field, "not a Standard Webhooks secret (\"whsec_\" followed by base64)");
+        goto out;
+    }
+    rc = 0;
+out:
+    if (file.data != NULL)
+        OPENSSL_cleanse(file.data, file.alloc);
+    buf_free(&file);
+    return rc;
+}
+
+/* A resolved secret that must be text (S3 credentials): no NUL inside. */
+static int resolve_text_secret(json_t *obj, const char *base, const char *key, char **out,
+                               struct error *err)
+{
+    struct secret s = {NULL, 0};
+    char field[FIELD_MAX];
+    json_t *v = json_object_get(obj, key);
+
+    field_join(field, base, key);
+    if (v == NULL)
+        return fail(err, field, "missing");
+    if (resolve_secret(v, field, 0, &s, err) != 0)
+        return -1;
+    if (strlen((const char *)s.bytes) != s.len) {
+        secret_wipe(&s);
+        return fail(err, field, "must not contain NUL bytes");
+    }
+    *out = (char *)s.bytes;
+    return 0;
+}
+
+static int is_lower_digit(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* S3 bucket naming rules: [a-z0-9.-]{3,63}, starting and ending with a letter or digit. */
+static int bucket_valid(const char *s, size_t n)
+{
+    if (n < 3 || n > 63 || !is_lower_digit(s[0]) || !is_lower_digit(s[n - 1]))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_lower_digit(s[i]) && s[i] != '.' && s[i] != '-')
+            return 0;
+    }
+    return 1;
+}
+
+/* Prefix segments made of key characters, none empty, "." or "..". */
+static int prefix_valid(const char *s, size_t n)
+{
+    size_t seg = 0;
+
+    for (size_t i = 0; i <= n; i++) {
+        char c = i < n ? s[i] : '/';
+
+        if (c == '/') {
+            if (seg == 0 || (seg == 1 && s[i - 1] == '.') ||
+                (seg == 2 && s[i - 1] == '.' && s[i - 2] == '.'))
+                return 0;
+            seg = 0;
+            continue;
+        }
+        if (!((c >= 'A' && c <= 'Z') || is_lower_digit(c) || c == '.' || c == '_' || c == '-'))
+            return 0;
+        seg++;
+    }
+    return 1;
+}
+
+/* HOST:PORT with a DNS name, IPv4 or [IPv6] host and a port in 1..65535. */
+static int endpoint_valid(const char *s, size_t n)
+{
+    const char *colon = NULL;
+    size_t host_len;
+    long port = 0;
+
+    for (size_t i = n; i > 0; i--) {
+        if (s[i - 1] == ':') {
+            colon = s + i - 1;
+            break;
+        }
+    }
+    if (colon == NULL)
+        return 0;
+    host_len = (size_t)(colon - s);
+    if (host_len == 0)
+        return 0;
+    if (s[0] == '[') {
+        if (host_len < 3 || s[host_len - 1] != ']')
+            return 0;
+        for (size_t i = 1; i + 1 < host_len; i++) {
+            char c = s[i];
+
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+                  c == ':' || c == '.'))
+                return 0;
+        }
+    } else {
+        for (size_t i = 0; i < host_len; i++) {
+            char c = s[i];
+
+            if (!((c >= 'A' && c <= 'Z') || is_lower_digit(c) || c == '.' || c == '-'))
+                return 0;
+        }
+    }
+    if (colon + 1 == s + n || n - host_len - 1 > 5)
+        return 0;
+    for (const char *p = colon + 1; p < s + n; p++) {
+        if (*p < '0' || *p > '9')
+            return 0;
+        port = port * 10 + (*p - '0');
+    }
+    return port >= 1 && port <= 65535;
+}
+
+static int s3_url_check(const char *url, const char *field, struct error *err)
+{
+    const char *p = url + strlen("s3://");
+    size_t bucket_len = strcspn(p, "/?");
+    const char *query;
+    int have_endpoint = 0;
+    int have_tls = 0;
+
+    if (!bucket_valid(p, bucket_len))
+        return fail(err, field, "invalid bucket name \"%.*s\"", (int)bucket_len, p);
+    p += bucket_len;
+    if (*p == '/') {
+        size_t prefix_len = strcspn(p + 1, "?");
+
+        if (!prefix_valid(p + 1, prefix_len))
+            return fail(err, field, "invalid prefix \"%.*s\"", (int)prefix_len, p + 1);
+        p += 1 + prefix_len;
+    }
+    if (*p != '?')
+        return fail(err, field, "missing ?endpoint=HOST:PORT");
+    query = p + 1;
+    while (*query != '\0') {
+        size_t len = strcspn(query, "&");
+
+        if (len > 9 && strncmp(query, "endpoint=", 9) == 0) {
+            if (have_endpoint)
+                return fail(err, field, "endpoint given twice");
+            if (!endpoint_valid(query + 9, len - 9))
+                return fail(err, field, "endpoint \"%.*s\" is not HOST:PORT", (int)len - 9,
+                            query + 9);
+            have_endpoint = 1;
+        } else if (len > 4 && strncmp(query, "tls=", 4) == 0) {
+            if (have_tls)
+                return fail(err, field, "tls given twice");
+            if (len != 5 || (query[4] != '0' && query[4] != '1'))
+                return fail(err, field, "tls must be 0 or 1");
+            have_tls = 1;
+        } else {
+            return fail(err, field, "unknown parameter \"%.*s\" (expected endpoint, tls)",
+                        (int)len, query);
+        }
+        query += len;
+        if (*query == '&')
+            query++;
+    }
+    if (!have_endpoint)
+        return fail(err, field, "missing ?endpoint=HOST:PORT");
+    return 0;
+}
+
+static int load_store(json_t *root, struct store_config *st, struct error *err)
+{
+    json_t *obj = json_object_get(root, "store");
+    const char *url;
+
+    if (obj == NULL)
+        return fail(err, "store", "missing");
+    if (check_object(obj, "store", err) != 0 || check_keys(obj, "store", STORE_KEYS, err) != 0)
+        return -1;
+    if (get_string(obj, "store", "url", STR_REQUIRED, &url, err) != 0)
+        return -1;
+    st->url = xstrdup(url);
+    if (strncmp(url, "s3://", 5) == 0) {
+        if (s3_url_check(url, "store.url", err) != 0)
+            return -1;
+        if (resolve_text_secret(obj, "store", "access_key", &st->access_key, err) != 0 ||
+            resolve_text_secret(obj, "store", "secret_key", &st->secret_key, err) != 0)
+            return -1;
+    } else if (strncmp(url, "file://", 7) == 0) {
+        if (url[7] != '/' || url[8] == '\0')
+            return fail(err, "store.url", "must be file:///ABSOLUTE/DIR");
+        if (json_object_get(obj, "access_key") != NULL)
+            return fail(err, "store.access_key", "not used by file:// stores");
+        if (json_object_get(obj, "secret_key") != NULL)
+            return fail(err, "store.secret_key", "not used by file:// stores");
+    } else {
+        return fail(err, "store.url",
+                    "must be s3://BUCKET[/PREFIX]?endpoint=HOST:PORT&tls=0|1 or "
+                    "file:///ABSOLUTE/DIR");
+    }
+    return get_long(obj, "store", "timeout_ms", 1, TIMEOUT_MS_LIMIT,
+                    CONFIG_DEFAULT_STORE_TIMEOUT_MS, &st->timeout_ms, err);
+}
+
+/* A verify key that the scheme would ignore is refused, like an unknown key. */
+static int verify_key_unused(json_t *obj, const char *base, const char *key,
+                             const char *scheme, struct error *err)
+{
+    char field[FIELD_MAX];
+
+    if (json_object_get(obj, key) == NULL)
+        return 0;
+    field_join(field, base, key);
+    return fail(err, field, "not used by scheme \"%s\"", scheme);
+}
+
+static int load_verify(json_t *src, const char *base, struct verify_config *v,
+                       struct error *err)
+{
+    char vbase[FIELD_MAX];
+    char field[FIELD_MAX];
+    json_t *obj;
+    json_t *secrets;
+    const char *scheme_name;
+    const char *s;
+    size_t i;
+    int known = 0;
+    int timestamped;
+
+    field_join(vbase, base, "verify");
+    obj = json_object_get(src, "verify");
+    if (obj == NULL)
+        return fail(err, vbase, "missing");
+    if (check_object(obj, vbase, err) != 0 || check_keys(obj, vbase, VERIFY_KEYS, err) != 0)
+        return -1;
+    if (get_string(obj, vbase, "scheme", STR_REQUIRED, &scheme_name, err) != 0)
+        return -1;
+    for (i = 0; i < sizeof(SCHEMES) / sizeof(SCHEMES[0]); i++) {
+        if (strcmp(scheme_name, SCHEMES[i].name) == 0) {
+            v->scheme = SCHEMES[i].scheme;
+            known = 1;
+        }
+    }
+    field_join(field, vbase, "scheme");
+    if (!known)
+        return fail(err, field, "unknown scheme \"%s\"", scheme_name);
+
+    timestamped = v->scheme == VERIFY_STRIPE || v->scheme == VERIFY_SLACK ||
+                  v->scheme == VERIFY_STANDARD;
+    if (!timestamped && verify_key_unused(obj, vbase, "tolerance_s", scheme_name, err) != 0)
+        return -1;
+    if (v->scheme != VERIFY_HMAC && v->scheme != VERIFY_TOKEN &&
+        verify_key_unused(obj, vbase, "header", scheme_name, err) != 0)
+        return -1;
+    if (v->scheme != VERIFY_HMAC &&
+        (verify_key_unused(obj, vbase, "algorithm", scheme_name, err) != 0 ||
+         verify_key_unused(obj, vbase, "encoding", scheme_name, err) != 0 ||
+         verify_key_unused(obj, vbase, "prefix", scheme_name, err) != 0))
+        return -1;
+    if (get_long(obj, vbase, "tolerance_s", 1, TOLERANCE_S_LIMIT, CONFIG_DEFAULT_TOLERANCE_S,
+                 &v->tolerance_s, err) != 0)
+        return -1;
+
+    v->algorithm = DIGEST_SHA256;
+    v->encoding = VERIFY_HEX;
+    if (v->scheme == VERIFY_HMAC || v->scheme == VERIFY_TOKEN) {
+        if (get_header_name(obj, vbase, "header", STR_REQUIRED, &v->header, err) != 0)
+            return -1;
+    }
+    if (v->scheme == VERIFY_HMAC) {
+        if (get_string(obj, vbase, "algorithm", 0, &s, err) != 0)
+            return -1;
+        field_join(field, vbase, "algorithm");
+        if (s == NULL || strcmp(s, "sha256") == 0)
+            v->algorithm = DIGEST_SHA256;
+        else if (strcmp(s, "sha1") == 0)
+            v->algorithm = DIGEST_SHA1;
+        else if (strcmp(s, "sha512") == 0)
+            v->algorithm = DIGEST_SHA512;
+        else
+            return fail(err, field, "unknown algorithm \"%s\" (expected sha1, sha256, sha512)", s);
+        if (get_string(obj, vbase, "encoding", 0, &s, err) != 0)
+            return -1;
+        field_join(field, vbase, "encoding");
+        if (s == NULL || strcmp(s, "hex") == 0)
+            v->encoding = VERIFY_HEX;
+        else if (strcmp(s, "base64") == 0)
+            v->encoding = VERIFY_BASE64;
+        else
+            return fail(err, field, "unknown encoding \"%s\" (expected hex, base64)", s);
+        if (get_string(obj, vbase, "prefix", 0, &s, err) != 0)
+            return -1;
+        if (s != NULL)
+            v->prefix = xstrdup(s);
+    }
+
+    secrets = json_object_get(obj, "secrets");
+    field_join(field, vbase, "secrets");
+    if (v->scheme == VERIFY_NONE)
+        return verify_key_unused(obj, vbase, "secrets", scheme_name, err);
+    if (secrets == NULL)
+        return fail(err, field, "missing");
+    if (!json_is_array(secrets) || json_array_size(secrets) == 0)
+        return fail(err, field, "must be a non-empty array of strings");
+    v->n_secrets = json_array_size(secrets);
+    v->secrets = xcalloc(v->n_secrets, sizeof(*v->secrets));
+    for (i = 0; i < v->n_secrets; i++) {
+        char item[FIELD_MAX];
+
+        field_index(item, field, i);
+        if (resolve_secret(json_array_get(secrets, i), item, v->scheme == VERIFY_STANDARD,
+                           &v->secrets[i], err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* RFC 6901: "" or "/"-led reference tokens where '~' is only "~0" or "~1". */
+static int json_pointer_valid(const char *p)
+{
+    if (p[0] != '\0' && p[0] != '/')
+        return 0;
+    for (; *p != '\0'; p++) {
+        if (*p == '~' && p[1] != '0' && p[1] != '1')
+            return 0;
+    }
+    return 1;
+}
+
+static int load_idempotency(json_t *src, const char *base, struct source_config *sc,
+                            struct error *err)
+{
+    struct idempotency_config *id = &sc->idempotency;
+    char ibase[FIELD_MAX];
+    char field[FIELD_MAX];
+    json_t *obj;
+    json_t *headers;
+    const char *s;
+
+    field_join(ibase, base, "idempotency");
+    obj = json_object_get(src, "idempotency");
+    if (obj == NULL)
+        return fail(err, ibase, "missing");
+    if (check_object(obj, ibase, err) != 0 || check_keys(obj, ibase, IDEMPOTENCY_KEYS, err) != 0)
+        return -1;
+
+    headers = json_object_get(obj, "headers");
+    if (json_object_get(obj, "header") != NULL && headers != NULL)
+        return fail(err, ibase, "give \"header\" or \"headers\", not both");
+    if (json_object_get(obj, "header") != NULL) {
+        id->headers = xcalloc(1, sizeof(*id->headers));
+        id->n_headers = 1;
+        if (get_header_name(obj, ibase, "header", STR_REQUIRED, &id->headers[0], err) != 0)
+            return -1;
+    } else if (headers != NULL) {
+        field_join(field, ibase, "headers");
+        if (!json_is_array(headers) || json_array_size(headers) == 0)
+            return fail(err, field, "must be a non-empty array of header names");
+        id->n_headers = json_array_size(headers);
+        id->headers = xcalloc(id->n_headers, sizeof(*id->headers));
+        for (size_t i = 0; i < id->n_headers; i++) {
+            json_t *h = json_array_get(headers, i);
+            char item[FIELD_MAX];
+
+            field_index(item, field, i);
+            if (!json_is_string(h))
+                return fail(err, item, "must be a string");
+            if (!header_name_valid(json_string_value(h)))
+                return fail(err, item, "\"%s\" is not a valid header name",
+                            json_string_value(h));
+            id->headers[i] = xstrdup(json_string_value(h));
+        }
+    }
+
+    if (get_string(obj, ibase, "json_pointer", STR_EMPTY_OK, &s, err) != 0)
+        return -1;
+    if (s != NULL) {
+        field_join(field, ibase, "json_pointer");
+        if (!json_pointer_valid(s))
+            return fail(err, field, "\"%s\" is not a JSON pointer (\"/id\", or \"\")", s);
+        id->json_pointer = xstrdup(s);
+        /* The key comes out of the body, so the body has to be JSON. */
+        sc->require_json = 1;
+    }
+    if (id->n_headers == 0 && id->json_pointer == NULL)
+        return fail(err, ibase, "needs \"header\", \"headers\" or \"json_pointer\"");
+
+    if (get_string(obj, ibase, "fallback", 0, &s, err) != 0)
+        return -1;
+    field_join(field, ibase, "fallback");
+    if (s == NULL || strcmp(s, "reject") == 0)
+        id->fallback = IDEMPOTENCY_REJECT;
+    else if (strcmp(s, "body_sha256") == 0)
+        id->fallback = IDEMPOTENCY_BODY_SHA256;
+    else
+        return fail(err, field, "unknown fallback \"%s\" (expected reject, body_sha256)", s);
+    return 0;
+}
+
+static int load_destination(json_t *src, const char *base, struct source_config *sc,
+                            struct error *err)
+{
+    struct destination_config *d = &sc->destination;
+    char dbase[FIELD_MAX];
+    char sbase[FIELD_MAX];
+    char field[FIELD_MAX];
+    json_t *obj;
+    json_t *sign;
+    json_t *rate;
+    const char *s;
+    long n;
+
+    field_join(dbase, base, "destination");
+    obj = json_object_get(src, "destination");
+    if (obj == NULL)
+        return 0;
+    sc->has_destination = 1;
+    if (check_object(obj, dbase, err) != 0 || check_keys(obj, dbase, DESTINATION_KEYS, err) != 0)
+        return -1;
+    if (get_string(obj, dbase, "url", STR_REQUIRED, &s, err) != 0)
+        return -1;
+    field_join(field, dbase, "url");
+    if (!((strncmp(s, "http://", 7) == 0 && s[7] != '\0' && s[7] != '/') ||
+          (strncmp(s, "https://", 8) == 0 && s[8] != '\0' && s[8] != '/')))
+        return fail(err, field, "must be an http:// or https:// URL");
+    d->url = xstrdup(s);
+
+    if (get_long(obj, dbase, "timeout_ms", 1, TIMEOUT_MS_LIMIT, CONFIG_DEFAULT_DEST_TIMEOUT_MS,
+                 &d->timeout_ms, err) != 0)
+        return -1;
+    if (json_object_get(obj, "connect_timeout_ms") == NULL) {
+        /* The default must not outlast a short total timeout set on its own. */
+        d->connect_timeout_ms = CONFIG_DEFAULT_CONNECT_TIMEOUT_MS < d->timeout_ms
+                                    ? CONFIG_DEFAULT_CONNECT_TIMEOUT_MS
+                                    : d->timeout_ms;
+    } else {
+        if (get_long(obj, dbase, "connect_timeout_ms", 1, d->timeout_ms, 0,
+                     &d->connect_timeout_ms, err) != 0)
+            return -1;
+    }
+
+    rate = json_object_get(obj, "max_per_second");
+    field_join(field, dbase, "max_per_second");
+    if (rate != NULL) {
+        if (!json_is_number(rate))
+            return fail(err, field, "must be a number");
+        if (json_number_value(rate) < 0)
+            return fail(err, field, "must be at least 0");
+        d->max_per_second = json_number_value(rate);
+    }
+    if (get_int(obj, dbase, "breaker_failures", 1, BREAKER_FAILURES_LIMIT,
+                CONFIG_DEFAULT_BREAKER_FAILURES, &d->breaker_failures, err) != 0)
+        return -1;
+    if (get_long(obj, dbase, "breaker_pause_s", 1, BREAKER_PAUSE_S_LIMIT,
+                 CONFIG_DEFAULT_BREAKER_PAUSE_S, &n, err) != 0)
+        return -1;
+    d->breaker_pause_s = (int)n;
+
+    sign = json_object_get(obj, "sign");
+    if (sign == NULL)
+        return 0;
+    field_join(sbase, dbase, "sign");
+    if (check_object(sign, sbase, err) != 0 || check_keys(sign, sbase, SIGN_KEYS, err) != 0)
+        return -1;
+    if (get_string(sign, sbase, "scheme", STR_REQUIRED, &s, err) != 0)
+        return -1;
+    field_join(field, sbase, "scheme");
+    if (strcmp(s, "standard-webhooks") != 0)
+        return fail(err, field, "unknown scheme \"%s\" (expected standard-webhooks)", s);
+    field_join(field, sbase, "secret");
+    if (json_object_get(sign, "secret") == NULL)
+        return fail(err, field, "missing");
+    return resolve_secret(json_object_get(sign, "secret"), field, 1, &d->sign_secret, err);
+}
+
+static int path_char_valid(unsigned char c)
+{
+    return c > 0x20 && c < 0x7f && c != '?' && c != '#';
+}
+
+static int load_source(json_t *src, const char *base, struct source_config *sc,
+                       struct error *err)
+{
+    char field[FIELD_MAX];
+    const char *s;
+    long max_body;
+    size_t n;
+
+    if (check_object(src, base, err) != 0 || check_keys(src, base, SOURCE_KEYS, err) != 0)
+        return -1;
+    if (get_string(src, base, "name", STR_REQUIRED, &s, err) != 0)
+        return -1;
+    field_join(field, base, "name");
+    if (!key_source_valid(s))
+        return fail(err, field, "\"%s\" is not a valid source name ([a-z0-9_-]{1,64})", s);
+    sc->name = xstrdup(s);
+
+    if (get_string(src, base, "path", STR_REQUIRED, &s, err) != 0)
+        return -1;
+    field_join(field, base, "path");
+    n = strlen(s);
+    if (s[0] != '/')
+        return fail(err, field, "\"%s\" must start with \"/\"", s);
+    for (size_t i = 0; i < n; i++) {
+        if (!path_char_valid((unsigned char)s[i]))
+            return fail(err, field, "\"%s\" may not contain spaces, '?', '#' or non-ASCII", s);
+    }
+    /* GET /_health under the mount is the health check; a source cannot shadow it. */
+    if (n >= 8 && strcmp(s + n - 8, "/_health") == 0)
+        return fail(err, field, "\"%s\" is reserved for the health check", s);
+    sc->path = xstrdup(s);
+
+    if (get_long(src, base, "max_body", 1, MAX_BODY_LIMIT, CONFIG_DEFAULT_MAX_BODY, &max_body,
+                 err) != 0)
+        return -1;
+    sc->max_body = (size_t)max_body;
+    if (get_bool(src, base, "require_json", &sc->require_json, err) != 0)
+        return -1;
+    if (load_verify(src, base, &sc->verify, err) != 0)
+        return -1;
+    if (load_idempotency(src, base, sc, err) != 0)
+        return -1;
+    return load_destination(src, base, sc, err);
+}
+
+static int load_sources(json_t *root, struct config *cfg, struct error *err)
+{
+    json_t *arr = json_object_get(root, "sources");
+
+    if (arr == NULL)
+        return fail(err, "sources", "missing");
+    if (!json_is_array(arr) || json_array_size(arr) == 0)
+        return fail(err, "sources", "must be a non-empty array");
+    cfg->n_sources = json_array_size(arr);
+    cfg->sources = xcalloc(cfg->n_sources, sizeof(*cfg->sources));
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+        struct source_config *sc = &cfg->sources[i];
+        char base[FIELD_MAX];
+        char field[FIELD_MAX];
+
+        field_index(base, "sources", i);
+        if (load_source(json_array_get(arr, i), base, sc, err) != 0)
+            return -1;
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(cfg->sources[j].name, sc->name) == 0) {
+                field_join(field, base, "name");
+                return fail(err, field, "duplicate source name \"%s\"", sc->name);
+            }
+            if (strcmp(cfg->sources[j].path, sc->path) == 0) {
+                field_join(field, base, "path");
+                return fail(err, field, "duplicate path \"%s\"", sc->path);
+            }
+        }
+    }
+    return 0;
+}
+
+static int load_drain(json_t *root, struct drain_config *dr, struct error *err)
+{
+    /* The whole section is optional: an absent object reads as all defaults. */
+    json_t *obj = json_object_get(root, "drain");
+    json_t *sched = json_object_get(obj, "schedule_s");
+
+    if (obj != NULL &&
+        (check_object(obj, "drain", err) != 0 || check_keys(obj, "drain", DRAIN_KEYS, err) != 0))
+        return -1;
+    if (get_int(obj, "drain", "concurrency", 1, CONCURRENCY_LIMIT, CONFIG_DEFAULT_CONCURRENCY,
+                &dr->concurrency, err) != 0 ||
+        get_long(obj, "drain", "poll_ms", 1, TIMEOUT_MS_LIMIT, CONFIG_DEFAULT_POLL_MS,
+                 &dr->poll_ms, err) != 0)
+        return -1;
+
+    if (sched == NULL) {
+        dr->n_schedule = sizeof(DEFAULT_SCHEDULE_S) / sizeof(DEFAULT_SCHEDULE_S[0]);
+        dr->schedule_s = xmalloc(sizeof(DEFAULT_SCHEDULE_S));
+        memcpy(dr->schedule_s, DEFAULT_SCHEDULE_S, sizeof(DEFAULT_SCHEDULE_S));
+        return 0;
+    }
+    if (!json_is_array(sched) || json_array_size(sched) == 0)
+        return fail(err, "drain.schedule_s", "must be a non-empty array of delays in seconds");
+    if (json_array_size(sched) > SCHEDULE_MAX)
+        return fail(err, "drain.schedule_s", "at most %d attempts", SCHEDULE_MAX);
+    dr->n_schedule = json_array_size(sched);
+    dr->schedule_s = xcalloc(dr->n_schedule, sizeof(*dr->schedule_s));
+    for (size_t i = 0; i < dr->n_schedule; i++) {
+        json_t *v = json_array_get(sched, i);
+        char field[FIELD_MAX];
+
+        field_index(field, "drain.schedule_s", i);
+        if (!json_is_integer(v))
+            return fail(err, field, "must be an integer");
+        if (json_integer_value(v) < 0 || json_integer_value(v) > SCHEDULE_DELAY_LIMIT)
+            return fail(err, field, "must be between 0 and %ld", SCHEDULE_DELAY_LIMIT);
+        dr->schedule_s[i] = (long)json_integer_value(v);
+    }
+    return 0;
+}
+
+/* Overwrites every string in the tree, so literal secrets do not linger in freed memory. */
+static void json_wipe_strings(json_t *v)
+{
+    const char *key;
+    json_t *item;
+    size_t i;
+
+    if (json_is_string(v)) {
+        OPENSSL_cleanse((char *)json_string_value(v), json_string_length(v));
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, item) {
+            json_wipe_strings(item);
+        }
+    } else if (json_is_object(v)) {
+        json_object_foreach(v, key, item) {
+            json_wipe_strings(item);
+        }
+    }
+}
+
+/* Parses text; name prefixes syntax errors as "NAME:LINE:COL: ...". */
+static struct config *config_parse_named(const char *name, const char *text, size_t len,
+                                         struct error *err)
+{
+    struct config *cfg = NULL;
+    json_t *root = NULL;
+    json_error_t jerr;
+    int ok = 0;
+
+    root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL) {
+        error_set(err, HS_ERR_CONFIG, "config", "%s:%d:%d: %s", name, jerr.line, jerr.column,
+                  jerr.text);
+        goto out;
+    }
+    if (!json_is_object(root)) {
+        error_set(err, HS_ERR_CONFIG, "config", "%s: must be a JSON object", name);
+        goto out;
+    }
+    cfg = xcalloc(1, sizeof(*cfg));
+    if (check_keys(root, "", TOP_KEYS, err) != 0 || load_store(root, &cfg->store, err) != 0 ||
+        get_long(root, "", "max_backlog", 1, LONG_MAX, CONFIG_DEFAULT_MAX_BACKLOG,
+                 &cfg->max_backlog, err) != 0 ||
+        load_sources(root, cfg, err) != 0 || load_drain(root, &cfg->drain, err) != 0)
+        goto out;
+    ok = 1;
+    error_clear(err);
+out:
+    if (root != NULL) {
+        json_wipe_strings(root);
+        json_decref(root);
+    }
+    if (!ok) {
+        config_free(cfg);
+        cfg = NULL;
+    }
+    return cfg;
+}
+
+struct config *config_parse(const char *text, size_t len, struct error *err)
+{
+    return config_parse_named("config", text, len, err);
+}
+
+struct config *config_load(const char *path, struct error *err)
+{
+    struct config *cfg = NULL;
+    struct buf text;
+
+    buf_init(&text, CONFIG_FILE_MAX);
+    if (read_file(path, 0, &text) != 0) {
+        error_set(err, HS_ERR_CONFIG, "config", "unable to read \"%s\": %s", path,
+                  errno == EFBIG ? "file too large" : strerror(errno));
+        goto out;
+    }
+    cfg = config_parse_named(path, text.data != NULL ? text.data : "", text.len, err);
+out:
+    if (text.data != NULL)
+        OPENSSL_cleanse(text.data, text.alloc);
+    buf_free(&text);
+    return cfg;
+}
+
+const char *config_path(const char *explicit_path)
+{
+    const char *env;
+
+    if (explicit_path != NULL && explicit_path[0] != '\0')
+        return explicit_path;
+    env = getenv("HOOKSPOOL_CONFIG");
+    if (env != NULL && env[0] != '\0')
+        return env;
+    return CONFIG_DEFAULT_PATH;
+}
+
+const struct source_config *config_source_by_path(const struct config *cfg, const char *path)
+{
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+        if (strcmp(cfg->sources[i].path, path) == 0)
+            return &cfg->sources[i];
+    }
+    return NULL;
+}
+
+const struct source_config *config_source_by_name(const struct config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+        if (strcmp(cfg->sources[i].name, name) == 0)
+            return &cfg->sources[i];
+    }
+    return NULL;
+}
+
+static void source_free(struct source_config *sc)
+{
+    free(sc->name);
+    free(sc->path);
+    for (size_t i = 0; i < sc->verify.n_secrets; i++)
+        secret_wipe(&sc->verify.secrets[i]);
+    free(sc->verify.secrets);
+    free(sc->verify.header);
+    free(sc->verify.prefix);
+    for (size_t i = 0; i < sc->idempotency.n_headers; i++)
+        free(sc->idempotency.headers[i]);
+    free(sc->idempotency.headers);
+    free(sc->idempotency.json_pointer);
+    free(sc->destination.url);
+    secret_wipe(&sc->destination.sign_secret);
+}
+
+void config_free(struct config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    free(cfg->store.url);
+    string_wipe(cfg->store.access_key);
+    string_wipe(cfg->store.secret_key);
+    for (size_t i = 0; i < cfg->n_sources; i++)
+        source_free(&cfg->sources[i]);
+    free(cfg->sources);
+    free(cfg->drain.schedule_s);
+    OPENSSL_cleanse(cfg, sizeof(*cfg));
+    free(cfg);
+}

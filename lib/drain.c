@@ -1,0 +1,683 @@
+/* drain: the delivery pass, its work queue and workers (see drain.h). */
+#include "drain.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "delivery.h"
+#include "envelope.h"
+#include "guard.h"
+#include "headers.h"
+#include "key.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define DRAIN_WAIT_STEP_MS 100 /* longest sleep between looks at the stop flag */
+#define DRAIN_REASON_MAX (ERROR_MSG_MAX + 64) /* a store or curl message and a preamble */
+
+struct item {
+    char object[KEY_OBJECT_MAX + 1];
+    struct key_parts parts;
+    size_t source; /* index into cfg->sources */
+};
+
+/* A bounded FIFO: the producer blocks when it is full, so a pass holds at most
+ * its capacity of listed keys beyond the one page being read. */
+struct queue {
+    pthread_mutex_t lock;
+    pthread_cond_t not_empty;
+    pthread_cond_t not_full;
+    struct item *items;
+    size_t cap;
+    size_t head;
+    size_t n;
+    int closed;
+};
+
+struct drain {
+    struct drain_options o;
+    struct guard *guard;
+    struct queue q;
+};
+
+struct worker {
+    struct drain *d;
+    struct delivery *delivery;
+    struct drain_counts counts;
+    pthread_t thread;
+};
+
+/* Per pass, producer side only: which sources were already logged as unroutable. */
+struct pass {
+    int64_t now_s;
+    char **logged;
+    size_t n_logged;
+    int junk_logged;
+    struct drain_counts counts;
+};
+
+static int stopping(const struct drain *d)
+{
+    return d->o.stop != NULL && *d->o.stop != 0;
+}
+
+static void queue_init(struct queue *q, size_t cap)
+{
+    pthread_mutex_init(&q->lock, NULL);
+    pthread_cond_init(&q->not_empty, NULL);
+    pthread_cond_init(&q->not_full, NULL);
+    q->items = xcalloc(cap, sizeof(*q->items));
+    q->cap = cap;
+    q->head = 0;
+    q->n = 0;
+    q->closed = 0;
+}
+
+static void queue_destroy(struct queue *q)
+{
+    pthread_mutex_destroy(&q->lock);
+    pthread_cond_destroy(&q->not_empty);
+    pthread_cond_destroy(&q->not_full);
+    free(q->items);
+}
+
+static void queue_push(struct queue *q, const struct item *it)
+{
+    pthread_mutex_lock(&q->lock);
+    while (q->n == q->cap)
+        pthread_cond_wait(&q->not_full, &q->lock);
+    q->items[(q->head + q->n) % q->cap] = *it;
+    q->n++;
+    pthread_cond_signal(&q->not_empty);
+    pthread_mutex_unlock(&q->lock);
+}
+
+/* 1 with an item, 0 when the queue is closed and empty. */
+static int queue_pop(struct queue *q, struct item *it)
+{
+    int got = 0;
+
+    pthread_mutex_lock(&q->lock);
+    while (q->n == 0 && !q->closed)
+        pthread_cond_wait(&q->not_empty, &q->lock);
+    if (q->n > 0) {
+        *it = q->items[q->head];
+        q->head = (q->head + 1) % q->cap;
+        q->n--;
+        got = 1;
+        pthread_cond_signal(&q->not_full);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return got;
+}
+
+static void queue_close(struct queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    q->closed = 1;
+    pthread_cond_broadcast(&q->not_empty);
+    pthread_mutex_unlock(&q->lock);
+}
+
+int drain_shard_parse(const char *text, unsigned *i, unsigned *n)
+{
+    char *end = NULL;
+    unsigned long a;
+    unsigned long b;
+
+    if (text[0] < '0' || text[0] > '9')
+        return -1;
+    a = strtoul(text, &end, 10);
+    if (*end != '/' || end[1] < '0' || end[1] > '9')
+        return -1;
+    b = strtoul(end + 1, &end, 10);
+    if (*end != '\0' || b == 0 || b > 1024 || a >= b)
+        return -1;
+    *i = (unsigned)a;
+    *n = (unsigned)b;
+    return 0;
+}
+
+int drain_in_shard(const char *source, const char *encoded, unsigned i, unsigned n)
+{
+    return n <= 1 || key_hash(source, encoded) % n == i;
+}
+
+enum drain_next drain_next_state(int status, size_t attempts, size_t n_schedule)
+{
+    if (status >= 200 && status <= 299)
+        return DRAIN_NEXT_DONE;
+    if (status == 410 || attempts >= n_schedule)
+        return DRAIN_NEXT_DEAD;
+    return DRAIN_NEXT_RETRY;
+}
+
+int64_t drain_due(int64_t now_s, long delay_s, double draw, long retry_after_s)
+{
+    double jittered = (double)delay_s * (1.0 + DRAIN_JITTER * draw);
+    /* Rounded half up by hand: the delay is never negative, and no libm is needed. */
+    int64_t due = now_s + (jittered > 0 ? (int64_t)(jittered + 0.5) : 0);
+
+    if (retry_after_s >= 0 && now_s + retry_after_s > due)
+        due = now_s + retry_after_s;
+    return due;
+}
+
+size_t drain_envelope_cap(size_t max_body)
+{
+    return max_body * 6 + 1024 * 1024;
+}
+
+int drain_exit_code(const struct drain_counts *c, int pass_rc)
+{
+    if (pass_rc != 0 || c->store_errors > 0)
+        return 3;
+    if (c->failed > 0)
+        return 1;
+    return 0;
+}
+
+struct drain *drain_new(const struct drain_options *opts)
+{
+    struct drain *d = xcalloc(1, sizeof(*d));
+    const struct config *cfg = opts->cfg;
+    struct guard_limits *limits = xcalloc(cfg->n_sources + 1, sizeof(*limits));
+
+    d->o = *opts;
+    if (d->o.concurrency < 1)
+        d->o.concurrency = 1;
+    if (d->o.shard_n == 0)
+        d->o.shard_n = 1;
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+        const struct destination_config *dest = &cfg->sources[i].destination;
+
+        limits[i].max_per_second = dest->max_per_second;
+        limits[i].breaker_failures = dest->breaker_failures;
+        limits[i].breaker_pause_s = dest->breaker_pause_s;
+    }
+    d->guard = guard_new(limits, cfg->n_sources);
+    free(limits);
+    /* Jitter only spreads retries; it needs no cryptographic quality. */
+    srandom((unsigned)(clock_now_ms() ^ (int64_t)getpid()));
+    return d;
+}
+
+void drain_free(struct drain *d)
+{
+    if (d == NULL)
+        return;
+    guard_free(d->guard);
+    free(d);
+}
+
+static void sleep_ms(int64_t ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
+static void log_store_error(const char *event, const char *object, const struct error *err)
+{
+    struct log_fields f = LOG_FIELDS_INIT;
+
+    f.object = object;
+    f.error = err->msg;
+    log_event(LOG_ERROR, event, &f);
+}
+
+/* Writes text to next, then deletes the item's object (unless they are one). */
+static int advance(struct worker *w, const struct item *it, const char *next, const char *text,
+                   size_t len)
+{
+    struct error err;
+
+    error_clear(&err);
+    if (store_put(w->d->o.store, next, text, len, &err) != 0) {
+        log_store_error("store_put_failed", next, &err);
+        w->counts.store_errors++;
+        return -1;
+    }
+    if (strcmp(next, it->object) == 0)
+        return 0;
+    if (store_del(w->d->o.store, it->object, &err) != 0) {
+        /* Two copies now; the next pass meets the old one again, never loses it. */
+        log_store_error("store_del_failed", it->object, &err);
+        w->counts.store_errors++;
+        return -1;
+    }
+    return 0;
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Percent-decodes an encoded key; a "sha256-" key stays as it is (the raw key is gone). */
+static char *key_decode(const char *encoded, size_t *len)
+{
+    size_t n = strlen(encoded);
+    char *out = xmalloc(n + 1);
+    size_t o = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        int hi = i + 2 < n ? hex_value(encoded[i + 1]) : -1;
+        int lo = i + 2 < n ? hex_value(encoded[i + 2]) : -1;
+
+        if (encoded[i] == '%' && hi >= 0 && lo >= 0) {
+            out[o++] = (char)(hi << 4 | lo);
+            i += 2;
+        } else {
+            out[o++] = encoded[i];
+        }
+    }
+    out[o] = '\0';
+    *len = o;
+    return out;
+}
+
+/*
+ * An object that is not an envelope still goes to dead/ as one: a new
+ * envelope whose body is the stored bytes, exactly, and whose outcome says
+ * why, so `show` and operators can read it.
+ */
+static void bury_unparseable(struct worker *w, const struct item *it, const struct buf *data,
+                             const char *why)
+{
+    struct envelope_request req = {"", "", "", "", NULL};
+    struct envelope *e = NULL;
+    struct error err;
+    char next[KEY_OBJECT_MAX + 1];
+    char reason[DRAIN_REASON_MAX];
+    struct log_fields f = LOG_FIELDS_INIT;
+    char *raw_key = NULL;
+    char *wrapped = NULL;
+    char *text = NULL;
+    size_t raw_len;
+    size_t len;
+    int64_t now = clock_now_ms();
+
+    error_clear(&err);
+    raw_key = key_decode(it->parts.encoded, &raw_len);
+    wrapped = envelope_build(it->parts.source, raw_key, raw_len, now, &req, data->data,
+                             data->len, &len);
+    e = envelope_parse(wrapped, len, &err);
+    if (e == NULL) {
+        log_store_error("envelope_wrap_failed", it->object, &err);
+        w->counts.store_errors++;
+        goto out;
+    }
+    snprintf(reason, sizeof(reason), "unparseable envelope: %s", why);
+    envelope_set_outcome(e, "dead", now, 0, reason);
+    text = envelope_dump(e, 0, &len);
+    key_object(KEY_DEAD, 0, it->parts.source, it->parts.encoded, next);
+    if (advance(w, it, next, text, len) != 0)
+        goto out;
+    w->counts.dead++;
+    if (w->d->o.metrics != NULL)
+        metrics_dead(w->d->o.metrics);
+    f.source = it->parts.source;
+    f.key = it->parts.encoded;
+    f.object = next;
+    f.error = reason;
+    log_event(LOG_ERROR, "dead", &f);
+out:
+    free(text);
+    envelope_free(e);
+    free(wrapped);
+    free(raw_key);
+}
+
+/* Waits for the guard; 1 to deliver, 0 to leave the object (paused, or stopping). */
+static int admitted(struct worker *w, const struct item *it)
+{
+    for (;;) {
+        int64_t wait_ms = 0;
+        enum guard_verdict v = guard_admit(w->d->guard, it->source, clock_mono_ms(), &wait_ms);
+
+        if (v == GUARD_GO)
+            return 1;
+        if (v == GUARD_PAUSED || stopping(w->d))
+            return 0;
+        sleep_ms(wait_ms < DRAIN_WAIT_STEP_MS ? wait_ms : DRAIN_WAIT_STEP_MS);
+    }
+}
+
+static void log_delivery(const struct item *it, int attempt, const struct delivery_result *r)
+{
+    struct log_fields f = LOG_FIELDS_INIT;
+    int ok = r->status >= 200 && r->status <= 299;
+
+    f.source = it->parts.source;
+    f.key = it->parts.encoded;
+    f.object = it->object;
+    f.status = r->status;
+    f.attempt = attempt;
+    f.latency_ms = r->duration_ms;
+    f.error = ok ? NULL : r->error;
+    log_event(ok ? LOG_INFO : LOG_WARN, "delivery", &f);
+}
+
+/* Delivers a parsed envelope and moves it to its next state. */
+static void deliver(struct worker *w, const struct item *it, struct envelope *e)
+{
+    const struct config *cfg = w->d->o.cfg;
+    const struct source_config *src = &cfg->sources[it->source];
+    const struct destination_config *dest = &src->destination;
+    struct delivery_target target = {dest->url, dest->timeout_ms, dest->connect_timeout_ms};
+    struct delivery_meta meta;
+    struct delivery_result r;
+    struct headers orig;
+    struct headers out;
+    struct error err;
+    struct log_fields f = LOG_FIELDS_INIT;
+    char next[KEY_OBJECT_MAX + 1];
+    char reason[DRAIN_REASON_MAX];
+    unsigned char *body = NULL;
+    char *text = NULL;
+    size_t body_len = 0;
+    size_t attempts = envelope_attempt_count(e);
+    size_t len;
+    int64_t now;
+    int answered;
+    enum drain_next state;
+
+    headers_init(&orig);
+    headers_init(&out);
+    error_clear(&err);
+    memset(&r, 0, sizeof(r));
+    if (attempts >= cfg->drain.n_schedule) {
+        /* A schedule shortened since this object was written: nothing left to spend. */
+        state = DRAIN_NEXT_DEAD;
+        snprintf(reason, sizeof(reason), "attempts exhausted (%zu)", attempts);
+        goto move;
+    }
+    if (envelope_body(e, &body, &body_len, &err) != 0) {
+        state = DRAIN_NEXT_DEAD;
+        snprintf(reason, sizeof(reason), "%s", err.msg);
+        goto move;
+    }
+    if (!admitted(w, it)) {
+        w->counts.skipped++;
+        goto out;
+    }
+    envelope_headers(e, &orig);
+    meta.source = it->parts.source;
+    meta.key = it->parts.encoded;
+    meta.attempt = (int)attempts + 1;
+    meta.sign = dest->sign_secret.len > 0 ? &dest->sign_secret : NULL;
+    meta.now_s = clock_now_ms() / 1000;
+    delivery_headers(&orig, &meta, body, body_len, &out);
+    answered = delivery_post(w->delivery, &target, &out, body, body_len, &r) == 0;
+    guard_report(w->d->guard, it->source, guard_outcome_of(answered ? r.status : 0),
+                 clock_mono_ms());
+    if (w->d->o.metrics != NULL)
+        metrics_attempt(w->d->o.metrics, r.status, r.duration_ms);
+    log_delivery(it, meta.attempt, &r);
+    envelope_add_attempt(e, clock_now_ms(), r.status, r.error[0] != '\0' ? r.error : NULL,
+                         r.duration_ms);
+    attempts++;
+    state = drain_next_state(r.status, attempts, cfg->drain.n_schedule);
+    if (state == DRAIN_NEXT_DEAD && r.status == 410)
+        snprintf(reason, sizeof(reason), "destination answered 410 gone");
+    else if (state == DRAIN_NEXT_DEAD)
+        snprintf(reason, sizeof(reason), "attempts exhausted (%zu), last: %s", attempts,
+                 r.error);
+move:
+    now = clock_now_ms();
+    if (state == DRAIN_NEXT_DONE) {
+        envelope_set_outcome(e, "done", now, r.status, NULL);
+        key_object(KEY_DONE, 0, it->parts.source, it->parts.encoded, next);
+    } else if (state == DRAIN_NEXT_DEAD) {
+        envelope_set_outcome(e, "dead", now, attempts > 0 ? r.status : 0, reason);
+        key_object(KEY_DEAD, 0, it->parts.source, it->parts.encoded, next);
+    } else {
+        double draw = (double)random() / (double)RAND_MAX * 2.0 - 1.0;
+        int64_t due = drain_due(now / 1000, cfg->drain.schedule_s[attempts], draw,
+                                r.retry_after_s);
+
+        key_object(KEY_RETRY, due, it->parts.source, it->parts.encoded, next);
+    }
+    text = envelope_dump(e, 0, &len);
+    if (advance(w, it, next, text, len) != 0)
+        goto out;
+    if (state == DRAIN_NEXT_DONE) {
+        w->counts.delivered++;
+    } else if (state == DRAIN_NEXT_RETRY) {
+        w->counts.failed++;
+    } else {
+        w->counts.dead++;
+        if (w->d->o.metrics != NULL)
+            metrics_dead(w->d->o.metrics);
+        f.source = it->parts.source;
+        f.key = it->parts.encoded;
+        f.object = next;
+        f.error = reason;
+        log_event(LOG_WARN, "dead", &f);
+    }
+out:
+    free(text);
+    free(body);
+    headers_free(&out);
+    headers_free(&orig);
+}
+
+static void process(struct worker *w, const struct item *it)
+{
+    const struct source_config *src = &w->d->o.cfg->sources[it->source];
+    struct store *s = w->d->o.store;
+    struct envelope *e = NULL;
+    struct error err;
+    struct buf data;
+    struct log_fields f = LOG_FIELDS_INIT;
+    char done[KEY_OBJECT_MAX + 1];
+    int exists;
+
+    buf_init(&data, drain_envelope_cap(src->max_body));
+    error_clear(&err);
+    /* A paused destination: skip before even reading the object. */
+    if (guard_paused(w->d->guard, it->source, clock_mono_ms())) {
+        w->counts.skipped++;
+        goto out;
+    }
+    if (store_get(s, it->object, &data, &err) != 0) {
+        if (err.code == HS_ERR_NOT_FOUND) {
+            /* Another drain (or a replay) moved it since the listing. */
+            w->counts.skipped++;
+        } else {
+            log_store_error("store_get_failed", it->object, &err);
+            w->counts.store_errors++;
+        }
+        goto out;
+    }
+    key_object(KEY_DONE, 0, it->parts.source, it->parts.encoded, done);
+    exists = store_exists(s, done, &err);
+    if (exists < 0) {
+        log_store_error("store_exists_failed", done, &err);
+        w->counts.store_errors++;
+        goto out;
+    }
+    if (exists == 1) {
+        /* Delivered before (a provider's retry, or a crash after done/ was written). */
+        if (store_del(s, it->object, &err) != 0) {
+            log_store_error("store_del_failed", it->object, &err);
+            w->counts.store_errors++;
+            goto out;
+        }
+        w->counts.duplicates++;
+        f.source = it->parts.source;
+        f.key = it->parts.encoded;
+        f.object = it->object;
+        log_event(LOG_INFO, "duplicate", &f);
+        goto out;
+    }
+    e = envelope_parse(data.data != NULL ? data.data : "", data.len, &err);
+    if (e == NULL) {
+        bury_unparseable(w, it, &data, err.msg);
+        goto out;
+    }
+    deliver(w, it, e);
+out:
+    envelope_free(e);
+    buf_free(&data);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct item it;
+
+    while (queue_pop(&w->d->q, &it)) {
+        /* Stopping: what is still queued stays untouched for the next run. */
+        if (stopping(w->d))
+            continue;
+        process(w, &it);
+    }
+    return NULL;
+}
+
+/* Logs a source that cannot be delivered, once per pass. */
+static void log_unroutable(struct pass *p, const char *source, const char *why)
+{
+    struct log_fields f = LOG_FIELDS_INIT;
+
+    for (size_t i = 0; i < p->n_logged; i++) {
+        if (strcmp(p->logged[i], source) == 0)
+            return;
+    }
+    p->logged = xrealloc(p->logged, (p->n_logged + 1) * sizeof(*p->logged));
+    p->logged[p->n_logged++] = xstrdup(source);
+    f.source = source;
+    f.error = why;
+    log_event(LOG_WARN, "source_skipped", &f);
+}
+
+/* Queues the key when it is this drain's to deliver; 1 when listing must stop (a future DUE). */
+static int offer(struct drain *d, struct pass *p, const char *object)
+{
+    const struct config *cfg = d->o.cfg;
+    const struct source_config *src;
+    struct item it;
+
+    if (strlen(object) > KEY_OBJECT_MAX || key_parse(object, &it.parts) != 0) {
+        if (!p->junk_logged) {
+            struct log_fields f = LOG_FIELDS_INIT;
+
+            f.object = object;
+            f.error = "not a spool key; left in place (logged once per pass)";
+            log_event(LOG_WARN, "object_skipped", &f);
+            p->junk_logged = 1;
+        }
+        p->counts.skipped++;
+        return 0;
+    }
+    if (it.parts.state == KEY_RETRY && it.parts.due > p->now_s)
+        return 1;
+    if (!drain_in_shard(it.parts.source, it.parts.encoded, d->o.shard_i, d->o.shard_n))
+        return 0;
+    src = config_source_by_name(cfg, it.parts.source);
+    if (src == NULL || !src->has_destination) {
+        log_unroutable(p, it.parts.source,
+                       src == NULL ? "source not in the config; objects left in place"
+                                   : "source has no destination; objects left in place");
+        p->counts.skipped++;
+        return 0;
+    }
+    it.source = (size_t)(src - cfg->sources);
+    memcpy(it.object, object, strlen(object) + 1);
+    queue_push(&d->q, &it);
+    return 0;
+}
+
+/* Lists one state's prefix page by page, offering each key. */
+static int list_state(struct drain *d, struct pass *p, const char *prefix, struct error *err)
+{
+    struct store_page page = {NULL, 0, 0};
+    char *after = NULL;
+    int rc = -1;
+
+    for (;;) {
+        if (store_list(d->o.store, prefix, after, DRAIN_PAGE_KEYS, &page, err) != 0)
+            goto out;
+        for (size_t i = 0; i < page.n; i++) {
+            if (stopping(d) || offer(d, p, page.keys[i]))
+                goto done;
+        }
+        if (!page.truncated || page.n == 0)
+            goto done;
+        free(after);
+        after = xstrdup(page.keys[page.n - 1]);
+        store_page_free(&page);
+    }
+done:
+    rc = 0;
+out:
+    store_page_free(&page);
+    free(after);
+    return rc;
+}
+
+int drain_pass(struct drain *d, struct drain_counts *counts, struct error *err)
+{
+    int n = d->o.concurrency;
+    struct worker *workers = xcalloc((size_t)n, sizeof(*workers));
+    struct pass p;
+    int started = 0;
+    int rc = -1;
+
+    memset(&p, 0, sizeof(p));
+    p.now_s = clock_now_ms() / 1000;
+    queue_init(&d->q, (size_t)n * 2);
+    for (int i = 0; i < n; i++) {
+        workers[i].d = d;
+        workers[i].delivery = delivery_new();
+        if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
+            delivery_free(workers[i].delivery);
+            error_set(err, HS_ERR_TRANSIENT, "threads", "unable to start worker %d", i);
+            goto out;
+        }
+        started++;
+    }
+    if (list_state(d, &p, "retry/", err) != 0 || list_state(d, &p, "pending/", err) != 0) {
+        error_prefix(err, "unable to list the spool");
+        goto out;
+    }
+    rc = 0;
+out:
+    queue_close(&d->q);
+    for (int i = 0; i < started; i++) {
+        pthread_join(workers[i].thread, NULL);
+        delivery_free(workers[i].delivery);
+        p.counts.delivered += workers[i].counts.delivered;
+        p.counts.failed += workers[i].counts.failed;
+        p.counts.dead += workers[i].counts.dead;
+        p.counts.skipped += workers[i].counts.skipped;
+        p.counts.duplicates += workers[i].counts.duplicates;
+        p.counts.store_errors += workers[i].counts.store_errors;
+    }
+    counts->delivered += p.counts.delivered;
+    counts->failed += p.counts.failed;
+    counts->dead += p.counts.dead;
+    counts->skipped += p.counts.skipped;
+    counts->duplicates += p.counts.duplicates;
+    counts->store_errors += p.counts.store_errors;
+    for (size_t i = 0; i < p.n_logged; i++)
+        free(p.logged[i]);
+    free(p.logged);
+    queue_destroy(&d->q);
+    free(workers);
+    return rc;
+}

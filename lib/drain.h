@@ -1,0 +1,107 @@
+/*
+ * drain: one delivery pass over the spool (DESIGN.md "Drain").
+ *
+ * A pass lists retry/ in due order, stopping at the first DUE after the
+ * pass's start, then pending/, page by page. A bounded queue feeds
+ * `concurrency` worker threads that share one store handle, so memory
+ * follows the window (queue + in-flight objects + one listing page), never
+ * the backlog. Per object:
+ *
+ *   get -> parse (unparseable: dead/ with the reason)
+ *   -> done/SOURCE/KEY exists: delete the object, deliver nothing
+ *   -> attempts already at the schedule's length: dead/
+ *   -> guard (rate limit; a paused destination leaves the object untouched)
+ *   -> deliver -> 2xx: done/; 410 or schedule exhausted: dead/;
+ *      else retry/DUE/ with DUE = now + schedule_s[attempts] +-10 % jitter,
+ *      or later when Retry-After asks
+ *   -> write the next state, then delete the old object (never the other way,
+ *      and never when both have the same name).
+ *
+ * Objects whose source is not in the config or has no destination are left
+ * in place and logged once per pass per source. --shard I/N keeps only keys
+ * with key_hash(SOURCE, KEY) % N == I. The stop flag is read between
+ * objects: a pass asked to stop lets in-flight deliveries finish and leaves
+ * the rest untouched.
+ *
+ * Call order: drain_new -> drain_pass... -> drain_free. The guard (and so a
+ * breaker's pause) lives across passes.
+ */
+#ifndef HS_DRAIN_H
+#define HS_DRAIN_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "error.h"
+#include "metrics.h"
+#include "store.h"
+
+#define DRAIN_PAGE_KEYS 1000 /* keys per listing request */
+#define DRAIN_JITTER 0.10    /* +-10 % of a retry delay */
+
+struct drain_options {
+    const struct config *cfg;           /* borrowed, outlives the drain */
+    struct store *store;                /* borrowed, shared by the workers */
+    int concurrency;                    /* >= 1 */
+    unsigned shard_i;                   /* this drain's shard, < shard_n */
+    unsigned shard_n;                   /* 1: every key */
+    struct metrics *metrics;            /* borrowed; NULL: none */
+    volatile sig_atomic_t *stop;        /* borrowed; NULL: never stops early */
+};
+
+struct drain_counts {
+    long delivered;    /* 2xx, moved to done/ */
+    long failed;       /* failed attempts rescheduled to retry/ */
+    long dead;         /* moved to dead/ (410, schedule exhausted, unparseable) */
+    long skipped;      /* left untouched: paused destination, unknown source, taken by another */
+    long duplicates;   /* already in done/: deleted without delivery */
+    long store_errors; /* a store call failed; the object stays where it was */
+};
+
+struct drain;
+
+/* Caller owns the result. */
+struct drain *drain_new(const struct drain_options *opts);
+
+/*
+ * Runs one pass, adding to *counts (zeroed by the caller). -1 with err when
+ * the spool could not be listed (store unavailable); objects already queued
+ * are still finished.
+ */
+int drain_pass(struct drain *d, struct drain_counts *counts, struct error *err)
+    __attribute__((warn_unused_result));
+
+/* The exit code of a --once run: 3 store trouble, 1 failures rescheduled, else 0. */
+int drain_exit_code(const struct drain_counts *counts, int pass_rc);
+
+/* NULL-safe. */
+void drain_free(struct drain *d);
+
+/* The pure decisions, exposed for tests. */
+
+/* Parses "I/N" with 0 <= I < N; -1 when malformed. */
+int drain_shard_parse(const char *text, unsigned *i, unsigned *n);
+
+/* 1 when (source, encoded key) belongs to shard i of n. */
+int drain_in_shard(const char *source, const char *encoded, unsigned i, unsigned n);
+
+enum drain_next { DRAIN_NEXT_DONE, DRAIN_NEXT_RETRY, DRAIN_NEXT_DEAD };
+
+/* Where an object goes after an attempt answered with status (0: no answer),
+ * attempts being the count including this one. */
+enum drain_next drain_next_state(int status, size_t attempts, size_t n_schedule);
+
+/*
+ * DUE in epoch seconds: now_s + delay_s jittered by draw * DRAIN_JITTER *
+ * delay_s (draw in [-1, 1]), rounded to the nearest second, never before
+ * now_s; then at least now_s + retry_after_s when retry_after_s >= 0.
+ */
+int64_t drain_due(int64_t now_s, long delay_s, double draw, long retry_after_s);
+
+/* The largest envelope read for a source with max_body: a body JSON-escaped
+ * (up to 6 bytes per byte) plus room for headers and attempts. */
+size_t drain_envelope_cap(size_t max_body);
+
+#endif

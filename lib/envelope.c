@@ -1,0 +1,412 @@
+/*
+ * envelope: building, parsing and updating the stored webhook document
+ * (see envelope.h).
+ *
+ * A parsed envelope is its jansson tree, checked once by envelope_parse() so
+ * the accessors can trust the types they read. Fields this version does not
+ * know are kept and written back unchanged, so an older drain does not strip
+ * what a newer handler stored. Dumps use JSON_PRESERVE_ORDER: objects come
+ * out in the order DESIGN.md shows, which keeps stored objects readable.
+ */
+#include "envelope.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "codec.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define ENVELOPE_VERSION 1
+
+struct envelope {
+    json_t *root;
+};
+
+/* jansson returns NULL only when it cannot allocate (every string is made valid
+ * UTF-8 before it gets here): out of memory, which aborts as in xmalloc. */
+static json_t *must(json_t *v)
+{
+    if (v == NULL) {
+        log_error("out_of_memory", "jansson allocation failed");
+        abort();
+    }
+    return v;
+}
+
+static void set(json_t *obj, const char *key, json_t *value)
+{
+    if (json_object_set_new(obj, key, must(value)) != 0) {
+        log_error("out_of_memory", "jansson allocation failed");
+        abort();
+    }
+}
+
+static void append(json_t *arr, json_t *value)
+{
+    if (json_array_append_new(arr, must(value)) != 0) {
+        log_error("out_of_memory", "jansson allocation failed");
+        abort();
+    }
+}
+
+/*
+ * A JSON string for text from the outside world (paths, header values, error
+ * texts): as is when it is UTF-8, else read as Latin-1, where every byte is a
+ * character, so nothing is dropped and the JSON stays valid.
+ */
+static json_t *text_string(const char *s)
+{
+    size_t n;
+    size_t o = 0;
+    char *utf8;
+    json_t *v;
+
+    if (s == NULL)
+        s = "";
+    n = strlen(s);
+    if (codec_utf8_valid(s, n))
+        return must(json_stringn(s, n));
+    utf8 = xmalloc(n * 2 + 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c < 0x80) {
+            utf8[o++] = (char)c;
+        } else {
+            utf8[o++] = (char)(0xc0 | c >> 6);
+            utf8[o++] = (char)(0x80 | (c & 0x3f));
+        }
+    }
+    v = must(json_stringn(utf8, o));
+    free(utf8);
+    return v;
+}
+
+/* Sets key to data as UTF-8 text when it is, else to base64 with enc_key = "base64". */
+static void set_bytes(json_t *obj, const char *key, const char *enc_key, const void *data,
+                      size_t len, int always_tag)
+{
+    char *b64;
+
+    /* An empty key or body may come as a NULL pointer, which jansson refuses. */
+    if (len == 0)
+        data = "";
+    if (codec_utf8_valid(data, len)) {
+        set(obj, key, json_stringn(data, len));
+        if (always_tag)
+            set(obj, enc_key, json_string("utf8"));
+        return;
+    }
+    b64 = codec_base64_encode(data, len);
+    set(obj, key, json_string(b64));
+    set(obj, enc_key, json_string("base64"));
+    free(b64);
+}
+
+static json_t *iso_time(int64_t ms)
+{
+    char iso[CLOCK_ISO_MAX];
+
+    clock_iso8601(ms, iso);
+    return json_string(iso);
+}
+
+/* The text of root; jansson fails here only when out of memory. */
+static char *dump(const json_t *root, size_t flags, size_t *len)
+{
+    size_t need = json_dumpb(root, NULL, 0, flags);
+    char *text;
+
+    if (need == 0) {
+        log_error("out_of_memory", "jansson allocation failed");
+        abort();
+    }
+    text = xmalloc(need + 1);
+    json_dumpb(root, text, need, flags);
+    text[need] = '\0';
+    if (len != NULL)
+        *len = need;
+    return text;
+}
+
+char *envelope_build(const char *source, const void *raw_key, size_t raw_key_len,
+                     int64_t received_ms, const struct envelope_request *req, const void *body,
+                     size_t body_len, size_t *len)
+{
+    json_t *root = must(json_object());
+    json_t *request = must(json_object());
+    json_t *headers = must(json_array());
+    char *text;
+
+    set(root, "v", json_integer(ENVELOPE_VERSION));
+    set(root, "source", text_string(source));
+    set_bytes(root, "key", "key_encoding", raw_key, raw_key_len, 0);
+    set(root, "received_at", iso_time(received_ms));
+
+    set(request, "method", text_string(req->method));
+    set(request, "path", text_string(req->path));
+    set(request, "query", text_string(req->query));
+    set(request, "remote_addr", text_string(req->remote_addr));
+    for (size_t i = 0; req->headers != NULL && i < req->headers->n; i++) {
+        json_t *pair = must(json_array());
+
+        append(pair, text_string(req->headers->items[i].name));
+        append(pair, text_string(req->headers->items[i].value));
+        append(headers, pair);
+    }
+    set(request, "headers", headers);
+    set(root, "request", request);
+
+    set_bytes(root, "body", "body_encoding", body, body_len, 1);
+
+    text = dump(root, JSON_COMPACT | JSON_PRESERVE_ORDER, len);
+    json_decref(root);
+    return text;
+}
+
+/* Checks that obj[key] is a string (or absent, when optional); sets err otherwise. */
+static int check_string(const json_t *obj, const char *where, const char *key, int required,
+                        struct error *err)
+{
+    const json_t *v = json_object_get(obj, key);
+
+    if (v == NULL && !required)
+        return 0;
+    if (v == NULL) {
+        error_set(err, HS_ERR_INPUT, "bad_envelope", "envelope: %s\"%s\" missing", where, key);
+        return -1;
+    }
+    if (!json_is_string(v)) {
+        error_set(err, HS_ERR_INPUT, "bad_envelope", "envelope: %s\"%s\" must be a string",
+                  where, key);
+        return -1;
+    }
+    return 0;
+}
+
+/* obj[key], when present, is one of the two encodings. */
+static int check_encoding(const json_t *obj, const char *key, struct error *err)
+{
+    const char *enc = json_string_value(json_object_get(obj, key));
+
+    if (json_object_get(obj, key) == NULL)
+        return 0;
+    if (enc == NULL || (strcmp(enc, "utf8") != 0 && strcmp(enc, "base64") != 0)) {
+        error_set(err, HS_ERR_INPUT, "bad_envelope",
+                  "envelope: \"%s\" must be \"utf8\" or \"base64\"", key);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_request(const json_t *root, struct error *err)
+{
+    const json_t *request = json_object_get(root, "request");
+    const json_t *headers;
+    static const char *const fields[] = {"method", "path", "query", "remote_addr"};
+
+    if (!json_is_object(request)) {
+        error_set(err, HS_ERR_INPUT, "bad_envelope",
+                  "envelope: \"request\" missing or not an object");
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        if (check_string(request, "request ", fields[i], 0, err) != 0)
+            return -1;
+    }
+    headers = json_object_get(request, "headers");
+    if (!json_is_array(headers)) {
+        error_set(err, HS_ERR_INPUT, "bad_envelope",
+                  "envelope: \"request.headers\" missing or not an array");
+        return -1;
+    }
+    for (size_t i = 0; i < json_array_size(headers); i++) {
+        const json_t *pair = json_array_get(headers, i);
+
+        if (!json_is_array(pair) || json_array_size(pair) != 2 ||
+            !json_is_string(json_array_get(pair, 0)) ||
+            !json_is_string(json_array_get(pair, 1))) {
+            error_set(err, HS_ERR_INPUT, "bad_envelope",
+                      "envelope: \"request.headers[%zu]\" must be [name, value] strings", i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+struct envelope *envelope_parse(const char *text, size_t len, struct error *err)
+{
+    struct envelope *e = NULL;
+    json_t *root = NULL;
+    json_t *v;
+    json_error_t jerr;
+
+    root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL) {
+        error_set(err, HS_ERR_INPUT, "bad_envelope", "envelope: %d:%d: %s", jerr.line,
+                  jerr.column, jerr.text);
+        goto out;
+    }
+    if (!json_is_object(root)) {
+        error_set(err, HS_ERR_INPUT, "bad_envelope", "envelope: not a JSON object");
+        goto out;
+    }
+    v = json_object_get(root, "v");
+    if (!json_is_integer(v) || json_integer_value(v) != ENVELOPE_VERSION) {
+        error_set(err, HS_ERR_INPUT, "bad_envelope", "envelope: \"v\" must be %d",
+                  ENVELOPE_VERSION);
+        goto out;
+    }
+    if (check_string(root, "", "source", 1, err) != 0 ||
+        check_string(root, "", "key", 1, err) != 0 ||
+        check_encoding(root, "key_encoding", err) != 0 ||
+        check_string(root, "", "received_at", 0, err) != 0 || check_request(root, err) != 0 ||
+        check_string(root, "", "body", 1, err) != 0)
+        goto out;
+    if (json_object_get(root, "body_encoding") == NULL) {
+        error_set(err, HS_ERR_INPUT, "bad_envelope", "envelope: \"body_encoding\" missing");
+        goto out;
+    }
+    if (check_encoding(root, "body_encoding", err) != 0)
+        goto out;
+    v = json_object_get(root, "attempts");
+    if (v != NULL && !json_is_array(v)) {
+        error_set(err, HS_ERR_INPUT, "bad_envelope", "envelope: \"attempts\" must be an array");
+        goto out;
+    }
+    v = json_object_get(root, "outcome");
+    if (v != NULL && !json_is_object(v)) {
+        error_set(err, HS_ERR_INPUT, "bad_envelope", "envelope: \"outcome\" must be an object");
+        goto out;
+    }
+    e = xmalloc(sizeof(*e));
+    e->root = root;
+    root = NULL;
+out:
+    json_decref(root);
+    return e;
+}
+
+const char *envelope_source(const struct envelope *e)
+{
+    return json_string_value(json_object_get(e->root, "source"));
+}
+
+const char *envelope_key(const struct envelope *e)
+{
+    return json_string_value(json_object_get(e->root, "key"));
+}
+
+int envelope_body(const struct envelope *e, unsigned char **body, size_t *len, struct error *err)
+{
+    const json_t *b = json_object_get(e->root, "body");
+    const char *enc = json_string_value(json_object_get(e->root, "body_encoding"));
+    size_t n = json_string_length(b);
+
+    *body = NULL;
+    *len = 0;
+    if (strcmp(enc, "base64") == 0) {
+        *body = codec_base64_decode(json_string_value(b), n, len);
+        if (*body == NULL) {
+            error_set(err, HS_ERR_INPUT, "bad_envelope", "envelope: \"body\" is not valid base64");
+            return -1;
+        }
+        return 0;
+    }
+    *body = xmalloc(n + 1);
+    memcpy(*body, json_string_value(b), n);
+    (*body)[n] = '\0';
+    *len = n;
+    return 0;
+}
+
+void envelope_headers(const struct envelope *e, struct headers *out)
+{
+    const json_t *headers = json_object_get(json_object_get(e->root, "request"), "headers");
+
+    for (size_t i = 0; i < json_array_size(headers); i++) {
+        const json_t *pair = json_array_get(headers, i);
+
+        headers_add(out, json_string_value(json_array_get(pair, 0)),
+                    json_string_value(json_array_get(pair, 1)));
+    }
+}
+
+size_t envelope_attempt_count(const struct envelope *e)
+{
+    return json_array_size(json_object_get(e->root, "attempts"));
+}
+
+void envelope_add_attempt(struct envelope *e, int64_t at_ms, int status, const char *error,
+                          int64_t duration_ms)
+{
+    json_t *attempts = json_object_get(e->root, "attempts");
+    json_t *attempt = must(json_object());
+
+    if (attempts == NULL) {
+        attempts = must(json_array());
+        set(e->root, "attempts", attempts);
+    }
+    set(attempt, "at", iso_time(at_ms));
+    if (status != 0)
+        set(attempt, "status", json_integer(status));
+    if (error != NULL)
+        set(attempt, "error", text_string(error));
+    set(attempt, "ms", json_integer(duration_ms));
+    append(attempts, attempt);
+}
+
+void envelope_set_outcome(struct envelope *e, const char *state, int64_t at_ms, int status,
+                          const char *reason)
+{
+    json_t *outcome = must(json_object());
+
+    set(outcome, "state", text_string(state));
+    set(outcome, "at", iso_time(at_ms));
+    if (status != 0)
+        set(outcome, "status", json_integer(status));
+    if (reason != NULL)
+        set(outcome, "reason", text_string(reason));
+    set(e->root, "outcome", outcome);
+}
+
+char *envelope_dump(const struct envelope *e, int pretty, size_t *len)
+{
+    return dump(e->root, (pretty ? JSON_INDENT(2) : JSON_COMPACT) | JSON_PRESERVE_ORDER, len);
+}
+
+void envelope_free(struct envelope *e)
+{
+    if (e == NULL)
+        return;
+    json_decref(e->root);
+    free(e);
+}
+
+void envelope_reset_delivery(struct envelope *e, int64_t at_ms)
+{
+    json_t *attempts = json_object_get(e->root, "attempts");
+    json_t *outcome = json_object_get(e->root, "outcome");
+    json_t *history = json_object_get(e->root, "history");
+    json_t *entry;
+
+    if (attempts == NULL && outcome == NULL)
+        return;
+    /* Earlier rounds stay readable for operators; a non-array "history" is not ours. */
+    if (!json_is_array(history)) {
+        history = must(json_array());
+        set(e->root, "history", history);
+    }
+    entry = must(json_object());
+    set(entry, "replayed_at", iso_time(at_ms));
+    if (attempts != NULL)
+        set(entry, "attempts", json_incref(attempts));
+    if (outcome != NULL)
+        set(entry, "outcome", json_incref(outcome));
+    append(history, entry);
+    json_object_del(e->root, "attempts");
+    json_object_del(e->root, "outcome");
+}

@@ -1,0 +1,327 @@
+/*
+ * intake: the handler's pipeline (see intake.h).
+ *
+ * intake_run() does the checks in DESIGN.md's order and fails with an error
+ * whose code says what went wrong; intake_handle() turns that into the HTTP
+ * answer in one place (answer_refusal), so status codes cannot drift apart.
+ */
+#include "intake.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "digest.h"
+#include "envelope.h"
+#include "jsonptr.h"
+#include "key.h"
+#include "log.h"
+#include "sig.h"
+#include "xmalloc.h"
+
+#define RETRY_AFTER_STORE_S 5
+#define RETRY_AFTER_BACKLOG_S 30
+#define READ_CHUNK 65536
+
+struct intake_result {
+    const struct source_config *source;
+    char *raw_key;      /* owned; may contain any bytes */
+    size_t raw_key_len;
+    char *encoded_key;  /* owned */
+};
+
+void intake_init(struct intake *in, const struct config *cfg, struct store *store)
+{
+    in->cfg = cfg;
+    in->store = store;
+    in->backlog.read_at_ms = 0;
+    in->backlog.backlog = 0;
+}
+
+static int is_health_path(const char *path)
+{
+    size_t n = strlen(path);
+    static const char suffix[] = "/_health";
+
+    return n >= sizeof(suffix) - 1 && strcmp(path + n - (sizeof(suffix) - 1), suffix) == 0;
+}
+
+/* Reads the body, at most max_body + 1 bytes, so an oversized one is never read whole. */
+static int read_capped_body(const struct source_config *src, const struct intake_request *req,
+                            intake_read_fn read_body, void *ctx, struct buf *body,
+                            struct error *err)
+{
+    char chunk[READ_CHUNK];
+
+    if (req->content_length > 0 && (size_t)req->content_length > src->max_body) {
+        error_set(err, HS_ERR_TOO_LARGE, "body_too_large",
+                  "body of %ld bytes is over the limit of %zu bytes for source '%s'",
+                  req->content_length, src->max_body, src->name);
+        return -1;
+    }
+    for (;;) {
+        size_t want = src->max_body + 1 - body->len;
+        ssize_t got;
+
+        if (want > sizeof(chunk))
+            want = sizeof(chunk);
+        got = read_body(ctx, chunk, want);
+        if (got < 0) {
+            error_set(err, HS_ERR_INPUT, "body_unreadable", "unable to read the request body");
+            return -1;
+        }
+        if (got == 0)
+            return 0;
+        if (buf_append(body, chunk, (size_t)got) != 0) {
+            error_set(err, HS_ERR_TOO_LARGE, "body_too_large",
+                      "body is over the limit of %zu bytes for source '%s'", src->max_body,
+                      src->name);
+            return -1;
+        }
+        if (body->len == src->max_body + 1) {
+            error_set(err, HS_ERR_TOO_LARGE, "body_too_large",
+                      "body is over the limit of %zu bytes for source '%s'", src->max_body,
+                      src->name);
+            return -1;
+        }
+    }
+}
+
+/* The key from the first configured header present, else the JSON pointer. 0 found, 1 absent. */
+static int find_idempotency_key(const struct idempotency_config *idem,
+                                const struct intake_request *req, json_t *doc,
+                                struct intake_result *r)
+{
+    json_t *value;
+
+    for (size_t i = 0; i < idem->n_headers; i++) {
+        const char *v = headers_get(&req->headers, idem->headers[i]);
+
+        if (v != NULL && v[0] != '\0') {
+            r->raw_key_len = strlen(v);
+            r->raw_key = xstrndup(v, r->raw_key_len);
+            return 0;
+        }
+    }
+    if (idem->json_pointer == NULL || doc == NULL)
+        return 1;
+    value = jsonptr_get(doc, idem->json_pointer);
+    if (json_is_string(value) && json_string_length(value) > 0) {
+        r->raw_key_len = json_string_length(value);
+        r->raw_key = xstrndup(json_string_value(value), r->raw_key_len);
+        return 0;
+    }
+    if (json_is_integer(value)) {
+        r->raw_key = xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(value));
+        r->raw_key_len = strlen(r->raw_key);
+        return 0;
+    }
+    return 1;
+}
+
+static int take_idempotency_key(const struct source_config *src,
+                                const struct intake_request *req, json_t *doc,
+                                const struct buf *body, struct intake_result *r,
+                                struct error *err)
+{
+    char digest[65];
+
+    if (find_idempotency_key(&src->idempotency, req, doc, r) == 0)
+        return 0;
+    if (src->idempotency.fallback == IDEMPOTENCY_REJECT) {
+        error_set(err, HS_ERR_INPUT, "missing_idempotency_key",
+                  "no idempotency key in the request (source '%s' takes it from %s)", src->name,
+                  src->idempotency.n_headers > 0 ? src->idempotency.headers[0]
+                                                 : src->idempotency.json_pointer);
+        return -1;
+    }
+    digest_sha256_hex(body->data != NULL ? body->data : "", body->len, digest);
+    r->raw_key = xasprintf("sha256-%s", digest);
+    r->raw_key_len = strlen(r->raw_key);
+    return 0;
+}
+
+static int intake_run(struct intake *in, const struct intake_request *req,
+                      intake_read_fn read_body, void *ctx, struct intake_result *r,
+                      struct error *err)
+{
+    const struct source_config *src;
+    struct buf body;
+    json_t *doc = NULL;
+    struct envelope_request env_req;
+    char object[KEY_OBJECT_MAX + 1];
+    char *envelope = NULL;
+    size_t envelope_len = 0;
+    long backlog;
+    int rc = -1;
+
+    buf_init(&body, 0);
+    src = config_source_by_path(in->cfg, req->path);
+    if (src == NULL) {
+        error_set(err, HS_ERR_NOT_FOUND, "unknown_path", "no source is mounted at '%s'",
+                  req->path);
+        goto out;
+    }
+    r->source = src;
+    if (strcmp(req->method, "POST") != 0) {
+        error_set(err, HS_ERR_METHOD, "method_not_allowed",
+                  "method %s is not allowed; webhooks are POSTed", req->method);
+        goto out;
+    }
+    buf_init(&body, src->max_body + 1);
+    if (read_capped_body(src, req, read_body, ctx, &body, err) != 0)
+        goto out;
+    if (sig_verify(&src->verify, &req->headers, body.data != NULL ? body.data : "", body.len,
+                   clock_now_ms() / 1000, err) != 0)
+        goto out;
+    if (src->require_json) {
+        json_error_t jerr;
+
+        doc = json_loadb(body.data != NULL ? body.data : "", body.len, JSON_DECODE_ANY, &jerr);
+        if (doc == NULL) {
+            error_set(err, HS_ERR_INPUT, "invalid_json", "body is not JSON: %s at byte %d",
+                      jerr.text, jerr.position);
+            goto out;
+        }
+    }
+    if (take_idempotency_key(src, req, doc, &body, r, err) != 0)
+        goto out;
+    r->encoded_key = key_encode(r->raw_key, r->raw_key_len);
+    backlog = backlog_current(&in->backlog, in->store, clock_mono_ms());
+    if (backlog > in->cfg->max_backlog) {
+        error_set(err, HS_ERR_TRANSIENT, "backlog_full",
+                  "backlog of %ld webhooks is over the limit of %ld; retry later", backlog,
+                  in->cfg->max_backlog);
+        goto out;
+    }
+    env_req.method = req->method;
+    env_req.path = req->path;
+    env_req.query = req->query;
+    env_req.remote_addr = req->remote_addr;
+    env_req.headers = &req->headers;
+    envelope = envelope_build(src->name, r->raw_key, r->raw_key_len, clock_now_ms(), &env_req,
+                              body.data != NULL ? body.data : "", body.len, &envelope_len);
+    key_object(KEY_PENDING, 0, src->name, r->encoded_key, object);
+    if (store_put(in->store, object, envelope, envelope_len, err) != 0) {
+        err->tag = "store_unavailable";
+        goto out;
+    }
+    rc = 0;
+out:
+    free(envelope);
+    json_decref(doc);
+    buf_free(&body);
+    return rc;
+}
+
+/* A JSON string even for text that is not UTF-8 (a hostile path quoted in a message). */
+static json_t *json_text(const char *s)
+{
+    json_t *v = json_string(s);
+
+    return v != NULL ? v : json_string("(request text that is not utf-8)");
+}
+
+static char *json_answer(const char *k1, const char *v1, const char *k2, const char *v2,
+                         const char *k3, const char *v3)
+{
+    json_t *obj = json_object();
+    char *text;
+
+    json_object_set_new(obj, k1, json_text(v1));
+    json_object_set_new(obj, k2, json_text(v2));
+    if (k3 != NULL)
+        json_object_set_new(obj, k3, json_text(v3));
+    text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(obj);
+    return text;
+}
+
+/* The one place where error codes become HTTP answers. */
+static void answer_refusal(const struct error *err, struct intake_response *resp)
+{
+    switch (err->code) {
+    case HS_ERR_NOT_FOUND:
+        resp->status = 404;
+        break;
+    case HS_ERR_METHOD:
+        resp->status = 405;
+        resp->allow_post = 1;
+        break;
+    case HS_ERR_TOO_LARGE:
+        resp->status = 413;
+        break;
+    case HS_ERR_AUTH:
+        resp->status = 401;
+        break;
+    case HS_ERR_INPUT:
+        resp->status = 400;
+        break;
+    case HS_ERR_TRANSIENT:
+    case HS_ERR_PERMANENT:
+    case HS_ERR_CONFIG:
+    case HS_OK:
+        resp->status = 503;
+        resp->retry_after_s =
+            strcmp(err->tag, "backlog_full") == 0 ? RETRY_AFTER_BACKLOG_S : RETRY_AFTER_STORE_S;
+        break;
+    }
+    resp->body = json_answer("error", err->msg, "code", err->tag[0] != '\0' ? err->tag : "error",
+                             NULL, NULL);
+}
+
+static void answer_health(struct intake *in, struct intake_response *resp)
+{
+    struct error err;
+
+    error_clear(&err);
+    if (store_exists(in->store, BACKLOG_KEY, &err) >= 0) {
+        resp->status = 200;
+        resp->body = json_answer("status", "ok", "store", store_describe(in->store), NULL, NULL);
+        return;
+    }
+    log_error("health_store_unavailable", err.msg);
+    resp->status = 503;
+    resp->retry_after_s = RETRY_AFTER_STORE_S;
+    resp->body = json_answer("error", err.msg, "code", "store_unavailable", NULL, NULL);
+}
+
+void intake_handle(struct intake *in, const struct intake_request *req,
+                   intake_read_fn read_body, void *read_ctx, struct intake_response *resp)
+{
+    int64_t started = clock_mono_ms();
+    struct intake_result r = {NULL, NULL, 0, NULL};
+    struct log_fields f = LOG_FIELDS_INIT;
+    struct error err;
+
+    memset(resp, 0, sizeof(*resp));
+    error_clear(&err);
+    if (is_health_path(req->path) && strcmp(req->method, "POST") != 0) {
+        answer_health(in, resp);
+        return;
+    }
+    if (intake_run(in, req, read_body, read_ctx, &r, &err) == 0) {
+        resp->status = 202;
+        resp->body = json_answer("status", "accepted", "source", r.source->name, "key",
+                                 r.encoded_key);
+    } else {
+        answer_refusal(&err, resp);
+        f.error = err.msg;
+    }
+    f.source = r.source != NULL ? r.source->name : NULL;
+    f.key = r.encoded_key;
+    f.status = resp->status;
+    f.latency_ms = clock_mono_ms() - started;
+    log_event(resp->status < 500 ? LOG_INFO : LOG_WARN, resp->status == 202 ? "accepted" : "refused",
+              &f);
+    free(r.raw_key);
+    free(r.encoded_key);
+}
+
+void intake_response_free(struct intake_response *resp)
+{
+    free(resp->body);
+    resp->body = NULL;
+}

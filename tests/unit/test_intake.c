@@ -1,0 +1,397 @@
+/*
+ * The handler pipeline without FastCGI: each refusal's status and JSON code,
+ * that a refusal writes nothing, that reading stops at max_body + 1 bytes,
+ * hostile idempotency keys staying inside pending/SOURCE/, back pressure,
+ * and a failing store answering 503 with Retry-After.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backlog.h"
+#include "codec.h"
+#include "config.h"
+#include "digest.h"
+#include "intake.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define SECRET "s3cret"
+
+struct fixture {
+    char dir[64];
+    struct config *cfg;
+    struct store *store;
+    struct intake in;
+};
+
+struct body_reader {
+    const char *data;
+    size_t len;
+    size_t pos;
+    size_t total_read;
+};
+
+static ssize_t read_body(void *ctx, void *buf, size_t n)
+{
+    struct body_reader *r = ctx;
+    size_t left = r->len - r->pos;
+
+    if (n > left)
+        n = left;
+    memcpy(buf, r->data + r->pos, n);
+    r->pos += n;
+    r->total_read += n;
+    return (ssize_t)n;
+}
+
+static struct config *load_config(const char *store_url, long max_backlog)
+{
+    struct error err;
+    char *text = xasprintf(
+        "{\"store\": {\"url\": \"%s\", \"timeout_ms\": 500}, \"max_backlog\": %ld,"
+        " \"sources\": ["
+        "  {\"name\": \"github\", \"path\": \"/hooks/github\", \"max_body\": 1000,"
+        "   \"verify\": {\"scheme\": \"github\", \"secrets\": [\"other\", \"" SECRET "\"]},"
+        "   \"idempotency\": {\"header\": \"X-GitHub-Delivery\"}},"
+        "  {\"name\": \"orders\", \"path\": \"/hooks/orders\","
+        "   \"verify\": {\"scheme\": \"none\"},"
+        "   \"idempotency\": {\"json_pointer\": \"/order/id\"}},"
+        "  {\"name\": \"plain\", \"path\": \"/hooks/plain\","
+        "   \"verify\": {\"scheme\": \"none\"},"
+        "   \"idempotency\": {\"headers\": [\"X-Id\", \"X-Request-Id\"],"
+        "                     \"fallback\": \"body_sha256\"}}]}",
+        store_url, max_backlog);
+    struct config *cfg;
+
+    error_clear(&err);
+    cfg = config_parse(text, strlen(text), &err);
+    if (cfg == NULL)
+        fail_msg("config: %s", err.msg);
+    free(text);
+    return cfg;
+}
+
+static int setup(void **state)
+{
+    struct fixture *fx = xcalloc(1, sizeof(*fx));
+    struct error err;
+    char *url;
+
+    strcpy(fx->dir, "/tmp/hookspool-intake.XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    url = xasprintf("file://%s", fx->dir);
+    fx->cfg = load_config(url, 100);
+    free(url);
+    error_clear(&err);
+    fx->store = store_open(&fx->cfg->store, &err);
+    assert_non_null(fx->store);
+    intake_init(&fx->in, fx->cfg, fx->store);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    char *cmd = xasprintf("rm -rf '%s'", fx->dir);
+
+    store_close(fx->store);
+    config_free(fx->cfg);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(fx);
+    return 0;
+}
+
+struct call {
+    const char *method;
+    const char *path;
+    const char *body;
+    size_t body_len;
+    long content_length; /* -2: the body's length */
+    const char *headers[8]; /* name, value pairs, NULL-terminated */
+};
+
+static void call_intake(struct fixture *fx, const struct call *c, struct intake_response *resp,
+                        struct body_reader *reader)
+{
+    struct intake_request req;
+
+    req.method = c->method;
+    req.path = c->path;
+    req.query = "";
+    req.remote_addr = "127.0.0.1";
+    req.content_length = c->content_length == -2 ? (long)c->body_len : c->content_length;
+    headers_init(&req.headers);
+    for (int i = 0; c->headers[i] != NULL; i += 2)
+        headers_add(&req.headers, c->headers[i], c->headers[i + 1]);
+    reader->data = c->body;
+    reader->len = c->body_len;
+    reader->pos = 0;
+    reader->total_read = 0;
+    intake_handle(&fx->in, &req, read_body, reader, resp);
+    headers_free(&req.headers);
+}
+
+static char *github_signature(const char *body, size_t len)
+{
+    unsigned char mac[DIGEST_MAX];
+    size_t n = digest_hmac(DIGEST_SHA256, SECRET, strlen(SECRET), body, len, mac);
+    char *hex = codec_hex_encode(mac, n);
+    char *sig = xasprintf("sha256=%s", hex);
+
+    free(hex);
+    return sig;
+}
+
+static size_t count_objects(struct fixture *fx, const char *prefix)
+{
+    struct store_page page;
+    struct error err;
+    size_t n;
+
+    error_clear(&err);
+    assert_int_equal(store_list(fx->store, prefix, NULL, 1000, &page, &err), 0);
+    n = page.n;
+    store_page_free(&page);
+    return n;
+}
+
+static const char *answer_code(const struct intake_response *resp)
+{
+    static char code[64];
+    json_t *doc = json_loads(resp->body, 0, NULL);
+
+    assert_non_null(doc);
+    snprintf(code, sizeof(code), "%s", json_string_value(json_object_get(doc, "code")));
+    json_decref(doc);
+    return code;
+}
+
+struct refusal_case {
+    const char *name;
+    struct call call;
+    int status;
+    const char *code;
+};
+
+static void test_refusals_write_nothing(void **state)
+{
+    struct fixture *fx = *state;
+    static const char big[2000] = {0};
+    const struct refusal_case cases[] = {
+        {"unknown path", {"POST", "/hooks/nope", "{}", 2, -2, {NULL}}, 404, "unknown_path"},
+        {"GET", {"GET", "/hooks/github", "", 0, -2, {NULL}}, 405, "method_not_allowed"},
+        {"too large by length",
+         {"POST", "/hooks/github", big, sizeof(big), -2, {NULL}}, 413, "body_too_large"},
+        {"too large without length",
+         {"POST", "/hooks/github", big, sizeof(big), -1, {NULL}}, 413, "body_too_large"},
+        {"no signature",
+         {"POST", "/hooks/github", "{}", 2, -2, {"X-GitHub-Delivery", "d1", NULL}}, 401,
+         "missing_signature"},
+        {"wrong signature",
+         {"POST", "/hooks/github", "{}", 2, -2,
+          {"X-GitHub-Delivery", "d1", "X-Hub-Signature-256",
+           "sha256=0000000000000000000000000000000000000000000000000000000000000000", NULL}},
+         401, "bad_signature"},
+        {"not JSON", {"POST", "/hooks/orders", "{nope", 5, -2, {NULL}}, 400, "invalid_json"},
+        {"no key in JSON", {"POST", "/hooks/orders", "{\"order\": {}}", 13, -2, {NULL}}, 400,
+         "missing_idempotency_key"},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct intake_response resp;
+        struct body_reader reader;
+
+        call_intake(fx, &cases[i].call, &resp, &reader);
+        if (resp.status != cases[i].status)
+            fail_msg("%s: status %d, want %d (%s)", cases[i].name, resp.status, cases[i].status,
+                     resp.body);
+        assert_string_equal(answer_code(&resp), cases[i].code);
+        assert_int_equal(resp.allow_post, cases[i].status == 405);
+        assert_true(reader.total_read <= 1001);
+        intake_response_free(&resp);
+    }
+    assert_int_equal(count_objects(fx, ""), 0);
+}
+
+static void test_accepts_signed_webhook(void **state)
+{
+    struct fixture *fx = *state;
+    const char *body = "{\"zen\": \"ok\"}";
+    char *sig = github_signature(body, strlen(body));
+    struct call c = {"POST", "/hooks/github", body, strlen(body), -2,
+                     {"X-GitHub-Delivery", "72d3162e-cc78", "X-Hub-Signature-256", sig, NULL}};
+    struct intake_response resp;
+    struct body_reader reader;
+    struct buf object;
+    struct error err;
+
+    call_intake(fx, &c, &resp, &reader);
+    assert_int_equal(resp.status, 202);
+    assert_non_null(strstr(resp.body, "\"status\":\"accepted\""));
+    intake_response_free(&resp);
+    buf_init(&object, 1 << 20);
+    error_clear(&err);
+    assert_int_equal(store_get(fx->store, "pending/github/72d3162e-cc78", &object, &err), 0);
+    assert_non_null(strstr(object.data, "\"source\":\"github\""));
+    buf_free(&object);
+    free(sig);
+}
+
+static void test_json_pointer_and_fallback_keys(void **state)
+{
+    struct fixture *fx = *state;
+    const char *order = "{\"order\": {\"id\": 4711}}";
+    struct call by_pointer = {"POST", "/hooks/orders", order, strlen(order), -2, {NULL}};
+    struct call by_second_header = {
+        "POST", "/hooks/plain", "x", 1, -2, {"X-Request-Id", "second", NULL}};
+    struct call by_hash = {"POST", "/hooks/plain", "abc", 3, -2, {NULL}};
+    struct intake_response resp;
+    struct body_reader reader;
+    struct error err;
+
+    error_clear(&err);
+    call_intake(fx, &by_pointer, &resp, &reader);
+    assert_int_equal(resp.status, 202);
+    intake_response_free(&resp);
+    assert_int_equal(store_exists(fx->store, "pending/orders/4711", &err), 1);
+
+    call_intake(fx, &by_second_header, &resp, &reader);
+    assert_int_equal(resp.status, 202);
+    intake_response_free(&resp);
+    assert_int_equal(store_exists(fx->store, "pending/plain/second", &err), 1);
+
+    call_intake(fx, &by_hash, &resp, &reader);
+    assert_int_equal(resp.status, 202);
+    intake_response_free(&resp);
+    /* sha256("abc") */
+    assert_int_equal(
+        store_exists(fx->store,
+                     "pending/plain/"
+                     "sha256-ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+                     &err),
+        1);
+}
+
+static void test_hostile_keys_stay_inside(void **state)
+{
+    struct fixture *fx = *state;
+    char long_key[10241];
+    const char *keys[] = {"../../etc/passwd", "a/b", "/", ".", "..", "\xff\xfe", long_key};
+    struct store_page page;
+    struct error err;
+
+    memset(long_key, 'k', sizeof(long_key) - 1);
+    long_key[sizeof(long_key) - 1] = '\0';
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        struct call c = {"POST", "/hooks/plain", "{}", 2, -2, {"X-Id", keys[i], NULL}};
+        struct intake_response resp;
+        struct body_reader reader;
+
+        call_intake(fx, &c, &resp, &reader);
+        assert_int_equal(resp.status, 202);
+        intake_response_free(&resp);
+    }
+    error_clear(&err);
+    assert_int_equal(store_list(fx->store, "", NULL, 100, &page, &err), 0);
+    assert_int_equal(page.n, sizeof(keys) / sizeof(keys[0]));
+    for (size_t i = 0; i < page.n; i++) {
+        const char *k = page.keys[i] + strlen("pending/plain/");
+
+        assert_int_equal(strncmp(page.keys[i], "pending/plain/", 14), 0);
+        assert_null(strchr(k, '/'));
+        assert_true(strlen(k) <= 200);
+        assert_true(k[0] != '.');
+    }
+    store_page_free(&page);
+}
+
+static void test_backlog_full_answers_503(void **state)
+{
+    struct fixture *fx = *state;
+    struct backlog_counts total = {150, 10, -1, 0};
+    struct call c = {"POST", "/hooks/plain", "{}", 2, -2, {"X-Id", "k1", NULL}};
+    struct intake_response resp;
+    struct body_reader reader;
+    struct error err;
+
+    error_clear(&err);
+    assert_int_equal(backlog_write(fx->store, &total, NULL, 0, &err), 0);
+    call_intake(fx, &c, &resp, &reader);
+    assert_int_equal(resp.status, 503);
+    assert_true(resp.retry_after_s > 0);
+    assert_string_equal(answer_code(&resp), "backlog_full");
+    intake_response_free(&resp);
+    assert_int_equal(count_objects(fx, "pending/"), 0);
+}
+
+static void test_store_failure_answers_503(void **state)
+{
+    struct fixture *fx = *state;
+    struct call c = {"POST", "/hooks/plain", "{}", 2, -2, {"X-Id", "k1", NULL}};
+    struct call health = {"GET", "/hooks/_health", "", 0, -2, {NULL}};
+    struct intake_response resp;
+    struct body_reader reader;
+    struct config *cfg;
+    struct store *store;
+    struct intake in;
+    struct error err;
+    char *url;
+
+    call_intake(fx, &health, &resp, &reader);
+    assert_int_equal(resp.status, 200);
+    intake_response_free(&resp);
+
+    /* An S3 endpoint on a port where nothing listens. */
+    url = xasprintf("s3://bucket?endpoint=127.0.0.1:9&tls=0\", \"access_key\": \"a\","
+                    " \"secret_key\": \"b");
+    cfg = load_config(url, 100);
+    free(url);
+    error_clear(&err);
+    store = store_open(&cfg->store, &err);
+    assert_non_null(store);
+    intake_init(&in, cfg, store);
+    fx->in = in;
+    call_intake(fx, &c, &resp, &reader);
+    assert_int_equal(resp.status, 503);
+    assert_true(resp.retry_after_s > 0);
+    assert_string_equal(answer_code(&resp), "store_unavailable");
+    intake_response_free(&resp);
+    call_intake(fx, &health, &resp, &reader);
+    assert_int_equal(resp.status, 503);
+    intake_response_free(&resp);
+    intake_init(&fx->in, fx->cfg, fx->store);
+    store_close(store);
+    config_free(cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_refusals_write_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_accepts_signed_webhook, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_pointer_and_fallback_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_keys_stay_inside, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backlog_full_answers_503, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_failure_answers_503, setup, teardown),
+    };
+    struct error err;
+    int failed;
+
+    error_clear(&err);
+    if (store_global_init(&err) != 0)
+        return 1;
+    failed = cmocka_run_group_tests(tests, NULL, NULL);
+    store_global_cleanup();
+    return failed;
+}

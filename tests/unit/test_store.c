@@ -1,0 +1,999 @@
+/*
+ * test_store: the store contract (lib/store.h), one suite run against every backend:
+ * fs in a fresh temporary directory per case, and S3 against the MinIO that
+ * tests/run starts (HS_S3_ENDPOINT, HS_S3_BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY,
+ * HS_MC), under a fresh prefix per case. Without that environment the S3 cases
+ * fail: a run that silently skipped them would prove nothing about S3.
+ *
+ * What the store wrote is checked once more with MinIO's own client (mc), so the
+ * suite does not only read back through the code under test.
+ */
+#define _GNU_SOURCE /* nftw's FTW_DEPTH and FTW_PHYS */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+
+#include <cmocka.h>
+#include <errno.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "store.h"
+
+enum backend { BACKEND_FS, BACKEND_S3 };
+
+static const enum backend FS = BACKEND_FS;
+static const enum backend S3 = BACKEND_S3;
+
+struct env {
+    enum backend backend;
+    struct store *s;
+    char url[1024];
+    char dir[256];   /* fs: the store's root */
+    char prefix[96]; /* s3: the prefix inside the bucket */
+};
+
+static unsigned case_seq;
+
+static const char *need_env(const char *name)
+{
+    const char *v = getenv(name);
+
+    if (v == NULL || v[0] == '\0')
+        fail_msg("%s is not set: run the S3 cases through tests/run, which starts MinIO", name);
+    return v;
+}
+
+static struct store *open_url(const char *url, long timeout_ms, struct error *err)
+{
+    struct store_config cfg;
+    char url_copy[1024];
+
+    snprintf(url_copy, sizeof(url_copy), "%s", url);
+    cfg.url = url_copy;
+    cfg.access_key = getenv("S3_ACCESS_KEY");
+    cfg.secret_key = getenv("S3_SECRET_KEY");
+    cfg.timeout_ms = timeout_ms;
+    return store_open(&cfg, err);
+}
+
+static int setup(void **state)
+{
+    const enum backend *backend = *state;
+    struct env *e = calloc(1, sizeof(*e));
+    struct error err;
+
+    assert_non_null(e);
+    *state = e;
+    e->backend = *backend;
+    if (e->backend == BACKEND_FS) {
+        snprintf(e->dir, sizeof(e->dir), "/tmp/hs-store-test.XXXXXX");
+        assert_non_null(mkdtemp(e->dir));
+        snprintf(e->url, sizeof(e->url), "file://%s/root", e->dir);
+    } else {
+        snprintf(e->prefix, sizeof(e->prefix), "ut-%ld-%ld-%u", (long)getpid(), (long)time(NULL),
+                 ++case_seq);
+        snprintf(e->url, sizeof(e->url), "s3://%s/%s?endpoint=%s&tls=0", need_env("HS_S3_BUCKET"),
+                 e->prefix, need_env("HS_S3_ENDPOINT"));
+        need_env("S3_ACCESS_KEY");
+        need_env("S3_SECRET_KEY");
+    }
+    e->s = open_url(e->url, 5000, &err);
+    if (e->s == NULL)
+        fail_msg("store_open %s: %s", e->url, err.msg);
+    return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int teardown(void **state)
+{
+    struct env *e = *state;
+
+    if (e == NULL)
+        return 0;
+    store_close(e->s);
+    if (e->backend == BACKEND_FS && e->dir[0] != '\0')
+        nftw(e->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(e);
+    return 0;
+}
+
+static void put_ok(struct store *s, const char *key, const void *data, size_t len)
+{
+    struct error err;
+
+    if (store_put(s, key, data, len, &err) != 0)
+        fail_msg("put '%s': %s", key, err.msg);
+}
+
+static void put_str(struct store *s, const char *key, const char *text)
+{
+    put_ok(s, key, text, strlen(text));
+}
+
+/* Reads key and checks it holds exactly data. */
+static void expect_object(struct store *s, const char *key, const void *data, size_t len)
+{
+    struct buf b;
+    struct error err;
+
+    buf_init(&b, 4 * 1024 * 1024);
+    if (store_get(s, key, &b, &err) != 0)
+        fail_msg("get '%s': %s", key, err.msg);
+    assert_int_equal(b.len, len);
+    if (len > 0)
+        assert_memory_equal(b.data, data, len);
+    buf_free(&b);
+}
+
+static void expect_missing(struct store *s, const char *key)
+{
+    struct buf b;
+    struct error err;
+
+    buf_init(&b, 1024);
+    assert_int_equal(store_get(s, key, &b, &err), -1);
+    assert_int_equal(err.code, HS_ERR_NOT_FOUND);
+    assert_int_equal(b.len, 0);
+    buf_free(&b);
+}
+
+/* One page, checked against the expected keys. */
+static void expect_page(struct store *s, const char *prefix, const char *after, size_t max,
+                        const char *const *want, size_t n_want, int truncated)
+{
+    struct store_page page;
+    struct error err;
+    size_t i;
+
+    if (store_list(s, prefix, after, max, &page, &err) != 0)
+        fail_msg("list '%s' after '%s': %s", prefix, after != NULL ? after : "", err.msg);
+    if (page.n != n_want || page.truncated != truncated) {
+        for (i = 0; i < page.n; i++)
+            print_message("# got %s\n", page.keys[i]);
+        fail_msg("list '%s' after '%s' max %zu: %zu keys truncated=%d, want %zu truncated=%d",
+                 prefix, after != NULL ? after : "", max, page.n, page.truncated, n_want,
+                 truncated);
+    }
+    for (i = 0; i < n_want; i++)
+        assert_string_equal(page.keys[i], want[i]);
+    store_page_free(&page);
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void test_put_get(void **state)
+{
+    struct env *e = *state;
+    const char *body = "{\"v\":1,\"body\":\"hello\"}";
+
+    put_str(e->s, "pending/github/abc", body);
+    expect_object(e->s, "pending/github/abc", body, strlen(body));
+    put_ok(e->s, "pending/github/empty", "", 0);
+    expect_object(e->s, "pending/github/empty", "", 0);
+    put_str(e->s, "top", "level");
+    expect_object(e->s, "top", "level", 5);
+}
+
+static void test_overwrite(void **state)
+{
+    struct env *e = *state;
+    const char *const want[] = {"pending/github/k"};
+
+    put_str(e->s, "pending/github/k", "first, and longer than the second");
+    put_str(e->s, "pending/github/k", "second");
+    expect_object(e->s, "pending/github/k", "second", 6);
+    expect_page(e->s, "", NULL, 10, want, 1, 0);
+}
+
+static void test_get_missing(void **state)
+{
+    struct env *e = *state;
+
+    expect_missing(e->s, "pending/github/nope");
+    put_str(e->s, "pending/github/there", "x");
+    expect_missing(e->s, "pending/github/nope");
+    /* Where only deeper keys live there is no object either. */
+    expect_missing(e->s, "pending/github");
+    expect_missing(e->s, "pending/github/there/below");
+}
+
+static void test_exists(void **state)
+{
+    struct env *e = *state;
+    struct error err;
+
+    assert_int_equal(store_exists(e->s, "done/github/k", &err), 0);
+    put_str(e->s, "done/github/k", "x");
+    assert_int_equal(store_exists(e->s, "done/github/k", &err), 1);
+    assert_int_equal(store_exists(e->s, "done/github", &err), 0);
+    assert_int_equal(store_exists(e->s, "done/github/k/x", &err), 0);
+    assert_int_equal(store_del(e->s, "done/github/k", &err), 0);
+    assert_int_equal(store_exists(e->s, "done/github/k", &err), 0);
+}
+
+static void test_del(void **state)
+{
+    struct env *e = *state;
+    struct error err;
+
+    assert_int_equal(store_del(e->s, "pending/github/never", &err), 0);
+    put_str(e->s, "pending/github/k", "x");
+    put_str(e->s, "pending/github/other", "y");
+    assert_int_equal(store_del(e->s, "pending/github/k", &err), 0);
+    assert_int_equal(store_del(e->s, "pending/github/k", &err), 0);
+    expect_missing(e->s, "pending/github/k");
+    expect_object(e->s, "pending/github/other", "y", 1);
+    /* The last key of a branch goes too, and the branch is writable again after. */
+    assert_int_equal(store_del(e->s, "pending/github/other", &err), 0);
+    put_str(e->s, "pending/github/again", "z");
+    expect_object(e->s, "pending/github/again", "z", 1);
+}
+
+static void test_move(void **state)
+{
+    struct env *e = *state;
+    struct error err;
+    const char *const after[] = {"done/github/k", "pending/github/stay"};
+
+    put_str(e->s, "pending/github/k", "payload");
+    put_str(e->s, "pending/github/stay", "s");
+    assert_int_equal(store_move(e->s, "pending/github/k", "done/github/k", &err), 0);
+    expect_object(e->s, "done/github/k", "payload", 7);
+    expect_missing(e->s, "pending/github/k");
+    expect_page(e->s, "", NULL, 10, after, 2, 0);
+
+    assert_int_equal(store_move(e->s, "pending/github/k", "dead/github/k", &err), -1);
+    assert_int_equal(err.code, HS_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.msg, "'pending/github/k'"));
+    assert_int_equal(store_exists(e->s, "dead/github/k", &err), 0);
+
+    /* Over an existing object, into a new branch, and onto itself. */
+    put_str(e->s, "retry/0000000100/github/k", "old");
+    assert_int_equal(store_move(e->s, "done/github/k", "retry/0000000100/github/k", &err), 0);
+    expect_object(e->s, "retry/0000000100/github/k", "payload", 7);
+    assert_int_equal(store_move(e->s, "pending/github/stay", "pending/github/stay", &err), 0);
+    expect_object(e->s, "pending/github/stay", "s", 1);
+    assert_int_equal(store_move(e->s, "pending/github/gone", "pending/github/gone", &err), -1);
+    assert_int_equal(err.code, HS_ERR_NOT_FOUND);
+}
+
+/* Keys chosen so byte order differs from any per-segment or locale order. */
+static const char *const ORDER_KEYS[] = {
+    "a.c", "a/b", "a/c/d", "a-b", "a0", "b", "A", "Z/z", "_x", "a%20z", "a/b.c", "a/b-", "a/ba",
+    "a/c.d", "a/c/d.e", "a/c/d0", "aa/a", "z",
+};
+#define N_ORDER (sizeof(ORDER_KEYS) / sizeof(ORDER_KEYS[0]))
+
+static void sorted_order_keys(const char **sorted)
+{
+    memcpy(sorted, ORDER_KEYS, sizeof(ORDER_KEYS));
+    qsort(sorted, N_ORDER, sizeof(*sorted), compare_strings);
+}
+
+static void put_order_keys(struct store *s)
+{
+    size_t i;
+
+    for (i = 0; i < N_ORDER; i++)
+        put_str(s, ORDER_KEYS[i], ORDER_KEYS[i]);
+}
+
+static void test_list_order(void **state)
+{
+    struct env *e = *state;
+    const char *sorted[N_ORDER];
+    size_t i;
+    size_t dot = N_ORDER;
+    size_t slash = N_ORDER;
+
+    put_order_keys(e->s);
+    sorted_order_keys(sorted);
+    for (i = 0; i < N_ORDER; i++) {
+        if (strcmp(sorted[i], "a.c") == 0)
+            dot = i;
+        if (strcmp(sorted[i], "a/b") == 0)
+            slash = i;
+    }
+    assert_true(dot < slash); /* the point of the case: '.' (0x2e) < '/' (0x2f) */
+    expect_page(e->s, "", NULL, 100, sorted, N_ORDER, 0);
+    expect_page(e->s, "", NULL, N_ORDER, sorted, N_ORDER, 0);
+    expect_page(e->s, "", NULL, N_ORDER - 1, sorted, N_ORDER - 1, 1);
+}
+
+/* The reference: keys of sorted with prefix, after start_after, at most max. */
+static size_t reference(const char *const *sorted, size_t n, const char *prefix,
+                        const char *after, size_t max, const char **out, int *truncated)
+{
+    size_t i;
+    size_t k = 0;
+
+    *truncated = 0;
+    for (i = 0; i < n; i++) {
+        if (strncmp(sorted[i], prefix, strlen(prefix)) != 0)
+            continue;
+        if (after != NULL && strcmp(sorted[i], after) <= 0)
+            continue;
+        if (k == max) {
+            *truncated = 1;
+            break;
+        }
+        out[k++] = sorted[i];
+    }
+    return k;
+}
+
+static void test_list_prefix_after(void **state)
+{
+    struct env *e = *state;
+    const char *sorted[N_ORDER];
+    const char *want[N_ORDER];
+    static const char *const prefixes[] = {"", "a", "a/", "a/c", "a/c/", "a/c/d", "aa/", "q", "Z/"};
+    /* Every key, plus positions between keys and before and after all of them. */
+    static const char *const extra_after[] = {NULL, "", "0", "a", "a/", "a/c", "a/c/", "a/b/zz",
+                                              "a/c/d/", "zz", "a%", "_"};
+    static const size_t maxes[] = {1, 2, 5, 1000};
+    size_t p;
+    size_t a;
+    size_t m;
+
+    put_order_keys(e->s);
+    sorted_order_keys(sorted);
+    for (p = 0; p < sizeof(prefixes) / sizeof(prefixes[0]); p++) {
+        for (a = 0; a < N_ORDER + sizeof(extra_after) / sizeof(extra_after[0]); a++) {
+            const char *after = a < N_ORDER ? ORDER_KEYS[a] : extra_after[a - N_ORDER];
+
+            for (m = 0; m < sizeof(maxes) / sizeof(maxes[0]); m++) {
+                int truncated;
+                size_t n = reference(sorted, N_ORDER, prefixes[p],
+                                     after != NULL && after[0] != '\0' ? after : NULL, maxes[m],
+                                     want, &truncated);
+
+                expect_page(e->s, prefixes[p], after, maxes[m], want, n, truncated);
+            }
+        }
+    }
+}
+
+#define MANY 1100
+#define PUT_THREADS 8
+
+struct put_job {
+    struct store *s;
+    int from;
+    int to;
+    int failed;
+    char msg[ERROR_MSG_MAX];
+};
+
+static void many_key(int i, char out[64])
+{
+    /* Spread over directories so the fs walk crosses branches while paging. */
+    snprintf(out, 64, "retry/%010d/src/k%04d", 1000 + i / 100, i);
+}
+
+static void *put_range(void *arg)
+{
+    struct put_job *job = arg;
+    struct error err;
+    char key[64];
+    int i;
+
+    for (i = job->from; i < job->to && !job->failed; i++) {
+        many_key(i, key);
+        if (store_put(job->s, key, key, strlen(key), &err) != 0) {
+            job->failed = 1;
+            snprintf(job->msg, sizeof(job->msg), "%s", err.msg);
+        }
+    }
+    return NULL;
+}
+
+static void put_many(struct store *s)
+{
+    pthread_t threads[PUT_THREADS];
+    struct put_job jobs[PUT_THREADS];
+    int t;
+
+    for (t = 0; t < PUT_THREADS; t++) {
+        memset(&jobs[t], 0, sizeof(jobs[t]));
+        jobs[t].s = s;
+        jobs[t].from = MANY * t / PUT_THREADS;
+        jobs[t].to = MANY * (t + 1) / PUT_THREADS;
+        assert_int_equal(pthread_create(&threads[t], NULL, put_range, &jobs[t]), 0);
+    }
+    for (t = 0; t < PUT_THREADS; t++)
+        pthread_join(threads[t], NULL);
+    for (t = 0; t < PUT_THREADS; t++)
+        if (jobs[t].failed)
+            fail_msg("put: %s", jobs[t].msg);
+}
+
+/* Pages through everything with max keys a page; every key once, in order. */
+static void page_through(struct store *s, size_t max)
+{
+    struct store_page page;
+    struct error err;
+    char last[128] = "";
+    char key[64];
+    int seen = 0;
+    int pages = 0;
+    size_t i;
+
+    for (;;) {
+        if (store_list(s, "retry/", last, max, &page, &err) != 0)
+            fail_msg("list after '%s': %s", last, err.msg);
+        pages++;
+        for (i = 0; i < page.n; i++) {
+            assert_true(seen < MANY);
+            many_key(seen, key);
+            assert_string_equal(page.keys[i], key);
+            seen++;
+        }
+        if (page.n > 0)
+            snprintf(last, sizeof(last), "%s", page.keys[page.n - 1]);
+        if (!page.truncated) {
+            store_page_free(&page);
+            break;
+        }
+        assert_int_equal(page.n, max);
+        store_page_free(&page);
+    }
+    assert_int_equal(seen, MANY);
+    assert_int_equal(pages, (MANY + max - 1) / max);
+}
+
+static void test_list_pagination(void **state)
+{
+    struct env *e = *state;
+    struct store_page page;
+    struct error err;
+
+    put_many(e->s);
+    page_through(e->s, 1000);
+    page_through(e->s, 77);
+    page_through(e->s, MANY); /* more than one S3 request inside one call */
+    assert_int_equal(store_list(e->s, "retry/", NULL, MANY - 1, &page, &err), 0);
+    assert_int_equal(page.n, MANY - 1);
+    assert_true(page.truncated);
+    store_page_free(&page);
+}
+
+static void test_key_charset(void **state)
+{
+    struct env *e = *state;
+    static const char *const keys[] = {
+        "k/ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        "k/abcdefghijklmnopqrstuvwxyz",
+        "k/0123456789",
+        "k/a._%-b",
+        "k/%00%FF%2F%25%2E",
+        "k/%2E.%2E",
+        "k/sha256-0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9",
+        "k/%",
+        "k/a%2",
+        "k/trailing.",
+        "k/-_",
+    };
+    const size_t n = sizeof(keys) / sizeof(keys[0]);
+    const char *sorted[sizeof(keys) / sizeof(keys[0])];
+    struct error err;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        put_str(e->s, keys[i], keys[i]);
+    for (i = 0; i < n; i++)
+        expect_object(e->s, keys[i], keys[i], strlen(keys[i]));
+    memcpy(sorted, keys, sizeof(keys));
+    qsort(sorted, n, sizeof(*sorted), compare_strings);
+    expect_page(e->s, "k/", NULL, 100, sorted, n, 0);
+    expect_page(e->s, "k/%", NULL, 100, sorted, 3, 0);
+    /* A move copies on S3, whose copy source header is decoded by the server. */
+    assert_int_equal(store_move(e->s, "k/%00%FF%2F%25%2E", "m/%25%2F", &err), 0);
+    expect_object(e->s, "m/%25%2F", "k/%00%FF%2F%25%2E", strlen("k/%00%FF%2F%25%2E"));
+    expect_missing(e->s, "k/%00%FF%2F%25%2E");
+    /* '%' is a byte like any other: "k/%" and "k/%25" are different keys. */
+    expect_missing(e->s, "k/%25");
+}
+
+static void test_big_object(void **state)
+{
+    struct env *e = *state;
+    size_t len = 1024 * 1024;
+    unsigned char *data = malloc(len);
+    struct buf b;
+    struct error err;
+    size_t i;
+    uint32_t x = 2463534242u;
+
+    assert_non_null(data);
+    for (i = 0; i < len; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        data[i] = (unsigned char)x;
+    }
+    data[0] = 0;
+    data[1] = 0xff;
+    data[len / 2] = 0;
+    data[len - 1] = 0x80;
+    put_ok(e->s, "pending/github/big", data, len);
+    buf_init(&b, len);
+    if (store_get(e->s, "pending/github/big", &b, &err) != 0)
+        fail_msg("get: %s", err.msg);
+    assert_int_equal(b.len, len);
+    assert_memory_equal(b.data, data, len);
+    buf_free(&b);
+    free(data);
+}
+
+static void test_too_large(void **state)
+{
+    struct env *e = *state;
+    char data[100];
+    struct buf b;
+    struct error err;
+
+    memset(data, 'x', sizeof(data));
+    put_ok(e->s, "pending/github/k", data, sizeof(data));
+    buf_init(&b, sizeof(data) - 1);
+    assert_int_equal(store_get(e->s, "pending/github/k", &b, &err), -1);
+    assert_int_equal(err.code, HS_ERR_TOO_LARGE);
+    assert_int_equal(b.len, 0);
+    buf_free(&b);
+    buf_init(&b, sizeof(data));
+    assert_int_equal(store_get(e->s, "pending/github/k", &b, &err), 0);
+    assert_int_equal(b.len, sizeof(data));
+    buf_free(&b);
+}
+
+static void test_bad_keys(void **state)
+{
+    struct env *e = *state;
+    static const char *const bad[] = {
+        "", "../x", "a/../b", "a//b", "/a", "a/", "a/./b", ".", "..", "a b", "a\tb", "a\nb",
+        "a\x7f", "a\x01", "a\xc3\xa9", ".tmp.1.2", "a/.hidden", "a+b", "a:b", "a?b", "a#b", "a\\b",
+    };
+    char long_key[2048];
+    struct store_page page;
+    struct buf b;
+    struct error err;
+    size_t i;
+
+    buf_init(&b, 100);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err.code = HS_OK;
+        assert_int_equal(store_put(e->s, bad[i], "x", 1, &err), -1);
+        assert_int_equal(err.code, HS_ERR_INPUT);
+        assert_int_equal(store_get(e->s, bad[i], &b, &err), -1);
+        assert_int_equal(err.code, HS_ERR_INPUT);
+        assert_int_equal(store_exists(e->s, bad[i], &err), -1);
+        assert_int_equal(err.code, HS_ERR_INPUT);
+        assert_int_equal(store_del(e->s, bad[i], &err), -1);
+        assert_int_equal(err.code, HS_ERR_INPUT);
+        assert_int_equal(store_move(e->s, "ok/key", bad[i], &err), -1);
+        assert_int_equal(err.code, HS_ERR_INPUT);
+        assert_int_equal(store_move(e->s, bad[i], "ok/key", &err), -1);
+        assert_int_equal(err.code, HS_ERR_INPUT);
+    }
+    memset(long_key, 'a', sizeof(long_key) - 1);
+    long_key[sizeof(long_key) - 1] = '\0';
+    assert_int_equal(store_put(e->s, long_key, "x", 1, &err), -1);
+    assert_int_equal(err.code, HS_ERR_INPUT);
+    assert_int_equal(store_list(e->s, "../", NULL, 10, &page, &err), -1);
+    assert_int_equal(err.code, HS_ERR_INPUT);
+    assert_int_equal(store_list(e->s, "a//", NULL, 10, &page, &err), -1);
+    assert_int_equal(err.code, HS_ERR_INPUT);
+    assert_int_equal(store_list(e->s, "a", "a b", 10, &page, &err), -1);
+    assert_int_equal(err.code, HS_ERR_INPUT);
+    assert_int_equal(store_list(e->s, "a", NULL, 0, &page, &err), -1);
+    assert_int_equal(err.code, HS_ERR_INPUT);
+    buf_free(&b);
+    /* Nothing was written by any of it. */
+    expect_page(e->s, "", NULL, 10, NULL, 0, 0);
+}
+
+/* Several threads on one handle, on keys that share directories. */
+struct churn_job {
+    struct store *s;
+    int id;
+    int rounds;
+    int failed;
+    char msg[ERROR_MSG_MAX];
+};
+
+static void *churn(void *arg)
+{
+    struct churn_job *job = arg;
+    struct error err;
+    char a[64];
+    char b[64];
+    struct buf got;
+    int i;
+
+    buf_init(&got, 1024);
+    for (i = 0; i < job->rounds && !job->failed; i++) {
+        snprintf(a, sizeof(a), "pending/src/t%d-%d", job->id, i);
+        snprintf(b, sizeof(b), "done/src/t%d-%d", job->id, i);
+        if (store_put(job->s, a, a, strlen(a), &err) != 0 ||
+            store_move(job->s, a, b, &err) != 0 || store_get(job->s, b, &got, &err) != 0 ||
+            store_del(job->s, b, &err) != 0) {
+            job->failed = 1;
+            snprintf(job->msg, sizeof(job->msg), "%s", err.msg);
+        } else if (got.len != strlen(a) || memcmp(got.data, a, got.len) != 0) {
+            job->failed = 1;
+            snprintf(job->msg, sizeof(job->msg), "'%s' came back wrong", b);
+        }
+    }
+    buf_free(&got);
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    struct env *e = *state;
+    pthread_t threads[PUT_THREADS];
+    struct churn_job jobs[PUT_THREADS];
+    int t;
+
+    for (t = 0; t < PUT_THREADS; t++) {
+        memset(&jobs[t], 0, sizeof(jobs[t]));
+        jobs[t].s = e->s;
+        jobs[t].id = t;
+        jobs[t].rounds = e->backend == BACKEND_FS ? 300 : 30;
+        assert_int_equal(pthread_create(&threads[t], NULL, churn, &jobs[t]), 0);
+    }
+    for (t = 0; t < PUT_THREADS; t++)
+        pthread_join(threads[t], NULL);
+    for (t = 0; t < PUT_THREADS; t++)
+        if (jobs[t].failed)
+            fail_msg("thread %d: %s", t, jobs[t].msg);
+    expect_page(e->s, "", NULL, 10, NULL, 0, 0);
+}
+
+/* fs: the temporary files of puts never show, not even one a crash left behind. */
+static void test_fs_no_temp_files(void **state)
+{
+    struct env *e = *state;
+    const char *const want[] = {"pending/github/a", "pending/github/b"};
+    char path[512];
+    FILE *f;
+    int i;
+
+    for (i = 0; i < 20; i++) {
+        put_str(e->s, "pending/github/a", "a");
+        put_str(e->s, "pending/github/b", "b");
+    }
+    expect_page(e->s, "", NULL, 10, want, 2, 0);
+    snprintf(path, sizeof(path), "%s/root/pending/github/.tmp.1.1", e->dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("half a webhook", f);
+    fclose(f);
+    expect_page(e->s, "", NULL, 10, want, 2, 0);
+    expect_page(e->s, "pending/github/", "pending/github/a", 10, want + 1, 1, 0);
+}
+
+/* fs: emptied branches are removed, the root never. */
+static void test_fs_prunes(void **state)
+{
+    struct env *e = *state;
+    struct error err;
+    struct stat st;
+    char path[512];
+
+    put_str(e->s, "pending/github/k", "x");
+    assert_int_equal(store_move(e->s, "pending/github/k", "done/github/k", &err), 0);
+    snprintf(path, sizeof(path), "%s/root/pending", e->dir);
+    assert_int_equal(stat(path, &st), -1);
+    assert_int_equal(store_del(e->s, "done/github/k", &err), 0);
+    snprintf(path, sizeof(path), "%s/root/done", e->dir);
+    assert_int_equal(stat(path, &st), -1);
+    snprintf(path, sizeof(path), "%s/root", e->dir);
+    assert_int_equal(stat(path, &st), 0);
+}
+
+/* fs: empty directories (a crash between a del and its pruning) never shorten a page. */
+static void test_fs_empty_dirs(void **state)
+{
+    struct env *e = *state;
+    const char *const want[] = {"e/b0", "e/b1", "e/b2", "e/b3"};
+    char path[512];
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        snprintf(path, sizeof(path), "e/b%d", i);
+        put_str(e->s, path, "x");
+    }
+    for (i = 0; i < 10; i++) {
+        snprintf(path, sizeof(path), "%s/root/e/a%d", e->dir, i);
+        assert_int_equal(mkdir(path, 0777), 0);
+    }
+    expect_page(e->s, "e/", NULL, 3, want, 3, 1);
+    expect_page(e->s, "", NULL, 1, want, 1, 1);
+    expect_page(e->s, "", "e/a5/", 10, want, 4, 0);
+    expect_page(e->s, "", "e/b2", 10, want + 3, 1, 0);
+}
+
+static void test_open_errors(void **state)
+{
+    static const char *const bad[] = {
+        "ftp://x/y",
+        "file://relative/dir",
+        "s3://bucket",
+        "s3://bucket?tls=0",
+        "s3://bucket?endpoint=127.0.0.1:1&tls=2",
+        "s3://bucket?endpoint=127.0.0.1:1&speed=fast",
+        "s3://bucket/a//b?endpoint=127.0.0.1:1",
+        "s3://bad%bucket?endpoint=127.0.0.1:1",
+        "s3://?endpoint=127.0.0.1:1",
+    };
+    struct store_config cfg;
+    char url[64] = "s3://bucket?endpoint=127.0.0.1:1";
+    struct error err;
+    struct store *s;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err.code = HS_OK;
+        s = open_url(bad[i], 1000, &err);
+        if (s != NULL)
+            fail_msg("store_open accepted '%s'", bad[i]);
+        assert_int_equal(err.code, HS_ERR_CONFIG);
+    }
+    cfg.url = url;
+    cfg.access_key = NULL;
+    cfg.secret_key = NULL;
+    cfg.timeout_ms = 1000;
+    assert_null(store_open(&cfg, &err));
+    assert_int_equal(err.code, HS_ERR_CONFIG);
+}
+
+static void test_s3_describe(void **state)
+{
+    struct env *e = *state;
+    char want[512];
+
+    snprintf(want, sizeof(want), "s3://%s/%s@%s", getenv("HS_S3_BUCKET"), e->prefix,
+             getenv("HS_S3_ENDPOINT"));
+    assert_string_equal(store_describe(e->s), want);
+    assert_null(strstr(store_describe(e->s), getenv("S3_SECRET_KEY")));
+}
+
+/* What the store wrote, read back with MinIO's own client. */
+static void test_s3_independent_read(void **state)
+{
+    struct env *e = *state;
+    static const unsigned char body[] = {'{', 0, 0xff, 0x80, '\n', 'x', 0xc3, 0xa9, 0};
+    char cmd[1024];
+    unsigned char got[64];
+    size_t n;
+    FILE *p;
+    struct error err;
+
+    put_ok(e->s, "pending/github/a%2Fb", body, sizeof(body));
+    assert_int_equal(store_move(e->s, "pending/github/a%2Fb", "done/github/a%2Fb", &err), 0);
+    snprintf(cmd, sizeof(cmd), "'%s' --quiet cat 't/%s/%s/done/github/a%%2Fb'", need_env("HS_MC"),
+             need_env("HS_S3_BUCKET"), e->prefix);
+    p = popen(cmd, "r");
+    assert_non_null(p);
+    n = fread(got, 1, sizeof(got), p);
+    assert_int_equal(pclose(p), 0);
+    assert_int_equal(n, sizeof(body));
+    assert_memory_equal(got, body, sizeof(body));
+    snprintf(cmd, sizeof(cmd), "'%s' --quiet stat 't/%s/%s/pending/github/a%%2Fb' >/dev/null 2>&1",
+             need_env("HS_MC"), need_env("HS_S3_BUCKET"), e->prefix);
+    assert_int_not_equal(system(cmd), 0);
+}
+
+static void test_s3_bad_credentials(void **state)
+{
+    struct env *e = *state;
+    struct store_config cfg;
+    char secret[] = "not-the-secret-key";
+    struct buf b;
+    struct error err;
+    struct store *s;
+
+    put_str(e->s, "k", "x");
+    cfg.url = e->url;
+    cfg.access_key = getenv("S3_ACCESS_KEY");
+    cfg.secret_key = secret;
+    cfg.timeout_ms = 3000;
+    s = store_open(&cfg, &err);
+    assert_non_null(s);
+    assert_int_equal(store_put(s, "k", "y", 1, &err), -1);
+    assert_int_equal(err.code, HS_ERR_PERMANENT);
+    buf_init(&b, 100);
+    assert_int_equal(store_get(s, "k", &b, &err), -1);
+    assert_int_equal(err.code, HS_ERR_PERMANENT);
+    buf_free(&b);
+    store_close(s);
+    expect_object(e->s, "k", "x", 1);
+}
+
+static void test_s3_no_such_bucket(void **state)
+{
+    struct error err;
+    char url[512];
+    struct store *s;
+    struct buf b;
+
+    (void)state;
+    snprintf(url, sizeof(url), "s3://no-such-bucket-here?endpoint=%s&tls=0",
+             need_env("HS_S3_ENDPOINT"));
+    s = open_url(url, 3000, &err);
+    assert_non_null(s);
+    assert_int_equal(store_put(s, "k", "x", 1, &err), -1);
+    assert_int_equal(err.code, HS_ERR_PERMANENT);
+    assert_non_null(strstr(err.msg, "no such bucket"));
+    buf_init(&b, 10);
+    assert_int_equal(store_get(s, "k", &b, &err), -1);
+    assert_int_equal(err.code, HS_ERR_PERMANENT);
+    buf_free(&b);
+    store_close(s);
+}
+
+/* A loopback socket that listens and never answers; its port in *port. */
+static int silent_listener(int *port)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    assert_true(fd >= 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(fd, 16), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
+static void test_s3_timeout(void **state)
+{
+    struct store_page page;
+    struct error err;
+    struct store *s;
+    struct buf b;
+    char url[256];
+    int64_t start;
+    int64_t took;
+    int port;
+    int fd = silent_listener(&port);
+
+    (void)state;
+    snprintf(url, sizeof(url), "s3://bucket/p?endpoint=127.0.0.1:%d&tls=0", port);
+    s = open_url(url, 300, &err);
+    assert_non_null(s);
+
+    start = clock_mono_ms();
+    assert_int_equal(store_put(s, "pending/github/abc", "x", 1, &err), -1);
+    took = clock_mono_ms() - start;
+    assert_int_equal(err.code, HS_ERR_TRANSIENT);
+    assert_non_null(strstr(err.msg, "unable to write 'pending/github/abc': timed out after 300 ms"));
+    assert_true(took >= 290 && took < 1000);
+
+    buf_init(&b, 100);
+    start = clock_mono_ms();
+    assert_int_equal(store_get(s, "pending/github/abc", &b, &err), -1);
+    assert_int_equal(err.code, HS_ERR_TRANSIENT);
+    assert_true(clock_mono_ms() - start < 1000);
+    buf_free(&b);
+
+    start = clock_mono_ms();
+    assert_int_equal(store_list(s, "", NULL, 5000, &page, &err), -1);
+    assert_int_equal(err.code, HS_ERR_TRANSIENT);
+    assert_true(clock_mono_ms() - start < 1000);
+
+    start = clock_mono_ms();
+    assert_int_equal(store_move(s, "a", "b", &err), -1);
+    assert_int_equal(err.code, HS_ERR_TRANSIENT);
+    assert_true(clock_mono_ms() - start < 1000);
+    store_close(s);
+    close(fd);
+}
+
+static void test_s3_refused(void **state)
+{
+    struct error err;
+    struct store *s;
+    char url[256];
+    char where[64];
+    int64_t start;
+    int port;
+    int fd = silent_listener(&port);
+
+    (void)state;
+    close(fd); /* nothing listens there now */
+    snprintf(url, sizeof(url), "s3://bucket?endpoint=127.0.0.1:%d&tls=0", port);
+    s = open_url(url, 3000, &err);
+    assert_non_null(s);
+    start = clock_mono_ms();
+    assert_int_equal(store_put(s, "pending/github/abc", "x", 1, &err), -1);
+    assert_int_equal(err.code, HS_ERR_TRANSIENT);
+    assert_true(clock_mono_ms() - start < 1000);
+    snprintf(where, sizeof(where), "(127.0.0.1:%d)", port);
+    assert_non_null(strstr(err.msg, "unable to write 'pending/github/abc': connection refused"));
+    assert_non_null(strstr(err.msg, where));
+    store_close(s);
+}
+
+#define BOTH(fn, what)                                                                             \
+    {"fs: " what, fn, setup, teardown, (void *)&FS}, {"s3: " what, fn, setup, teardown, (void *)&S3}
+#define FS_ONLY(fn, what) {"fs: " what, fn, setup, teardown, (void *)&FS}
+#define S3_ONLY(fn, what) {"s3: " what, fn, setup, teardown, (void *)&S3}
+
+static int group_setup(void **state)
+{
+    struct error err;
+
+    (void)state;
+    if (store_global_init(&err) != 0) {
+        print_error("store_global_init: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    store_global_cleanup();
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        BOTH(test_put_get, "put then get round trip"),
+        BOTH(test_overwrite, "put over an object replaces it"),
+        BOTH(test_get_missing, "get of a missing key is not_found"),
+        BOTH(test_exists, "exists"),
+        BOTH(test_del, "del, and del of a missing key succeeds"),
+        BOTH(test_move, "move, move of a missing key is not_found"),
+        BOTH(test_list_order, "list in byte order, a.c before a/b"),
+        BOTH(test_list_prefix_after, "list by prefix, start_after and max_keys"),
+        BOTH(test_list_pagination, "list pages through 1100 keys once each"),
+        BOTH(test_key_charset, "keys of every allowed character and %XX"),
+        BOTH(test_big_object, "1 MiB object byte-exact"),
+        BOTH(test_too_large, "get over the cap is too_large"),
+        BOTH(test_bad_keys, "bad keys are refused as input"),
+        BOTH(test_threads, "threads share one handle"),
+        FS_ONLY(test_fs_no_temp_files, "temporary files never listed"),
+        FS_ONLY(test_fs_prunes, "emptied directories removed"),
+        FS_ONLY(test_fs_empty_dirs, "empty directories never shorten a page"),
+        {"store_open refuses malformed URLs", test_open_errors, NULL, NULL, NULL},
+        S3_ONLY(test_s3_describe, "describe names bucket, prefix and endpoint"),
+        S3_ONLY(test_s3_independent_read, "mc reads what put and move wrote"),
+        S3_ONLY(test_s3_bad_credentials, "wrong secret is permanent"),
+        S3_ONLY(test_s3_no_such_bucket, "missing bucket is permanent"),
+        S3_ONLY(test_s3_timeout, "silent endpoint times out after timeout_ms"),
+        S3_ONLY(test_s3_refused, "refused connection is transient"),
+    };
+
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
