@@ -49,8 +49,11 @@ HELPER_SRC = $(sort $(wildcard tests/helpers/*.c))
 HELPER_BIN = $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
 PROGRAMS = $(BUILD)/hookspool-handler $(BUILD)/hookspool-drain
 
-.PHONY: all test asan valgrind fuzz bench format lint install clean run deps
+.PHONY: all test asan valgrind fuzz fuzz-build fuzz-lib bench format lint install clean run deps
 all: $(PROGRAMS) $(UNIT_BIN) $(HELPER_BIN)
+
+# Objects of tests and helpers are kept, so a rebuild relinks only what changed.
+.SECONDARY:
 
 # V=1 shows the full commands.
 Q = $(if $(V),,@)
@@ -102,16 +105,27 @@ valgrind: all
 
 FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard lib/*.h)
-	@mkdir -p build-fuzz
-	clang $(CPPFLAGS) $(PKG_CFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -o $@ $< $(LIB_SRC) $(LDLIBS)
+FUZZ_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
+
+# The library is built once with coverage instrumentation; each target links what it uses.
+fuzz-lib:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz/obj CC=clang CFLAGS="$(FUZZ_FLAGS)" \
+	    build-fuzz/obj/libhookspool.a
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c fuzz-lib
+	@$(if $(V),,echo "  FUZZ    $@")
+	$(Q)clang $(CPPFLAGS) $(PKG_CFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -o $@ $< build-fuzz/obj/libhookspool.a $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
 
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do \
-	    mkdir -p build-fuzz/corpus/$$(basename $$f); \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus/$$(basename $$f) \
-	        tests/fuzz/seeds/$$(basename $$f) 2>&1 | tail -3 || exit 1; done
+	    name=$$(basename $$f); mkdir -p build-fuzz/corpus/$$name; \
+	    echo "$$name: $(FUZZ_SECONDS) s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus/$$name \
+	        tests/fuzz/seeds/$$name 2>&1 | grep -E '^(Done|==|SUMMARY)' ; \
+	    [ $${PIPESTATUS[0]} -eq 0 ] || exit 1; done
 
 bench: all
 	@bench/run

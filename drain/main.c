@@ -149,7 +149,7 @@ static void log_pass(const struct drain_counts *c, int64_t ms)
              "delivered=%ld failed=%ld dead=%ld skipped=%ld duplicates=%ld store_errors=%ld",
              c->delivered, c->failed, c->dead, c->skipped, c->duplicates, c->store_errors);
     f.latency_ms = ms;
-    f.error = summary;
+    f.detail = summary;
     log_event(LOG_INFO, "pass", &f);
 }
 
@@ -219,13 +219,10 @@ int main(int argc, char **argv)
     struct store *s = NULL;
     struct error err;
     const char *path;
-    const char *level = getenv("HOOKSPOOL_LOG_LEVEL");
     int inited = 0;
     int code = EXIT_USAGE;
 
     error_clear(&err);
-    if (level != NULL && strcmp(level, "debug") == 0)
-        log_set_level(LOG_DEBUG);
     if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         usage(stdout);
         return EXIT_DONE;

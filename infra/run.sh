@@ -87,8 +87,11 @@ var.hookspool_env            = ( "GITHUB_SECRET" )
 var.hookspool_max_request_kb = 2048
 include "$TOP/infra/lighttpd/hookspool.conf"
 EOF
-lighttpd -tt -f "$RUN/lighttpd.conf" >"$RUN/lighttpd-check.log" 2>&1 && ! [ -s "$RUN/lighttpd-check.log" ] ||
+# lighttpd -tt exits 0 even when it finds the handler unusable: it must say nothing.
+lighttpd -tt -f "$RUN/lighttpd.conf" >"$RUN/lighttpd-check.log" 2>&1
+if [ -s "$RUN/lighttpd-check.log" ]; then
     die "lighttpd refuses $RUN/lighttpd.conf: $(cat "$RUN/lighttpd-check.log")"
+fi
 HOOKSPOOL_CONFIG=$RUN/config.json "$HANDLER" --check-config 2>"$RUN/handler-check.log" ||
     die "the handler refuses $RUN/config.json: $(cat "$RUN/handler-check.log")"
 

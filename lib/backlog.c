@@ -80,20 +80,24 @@ out:
     return rc;
 }
 
-long backlog_current(struct backlog_cache *cache, struct store *s, int64_t now_mono_ms)
+int backlog_current(struct backlog_cache *cache, struct store *s, int64_t now_mono_ms,
+                    long *backlog, struct error *err)
 {
-    struct error err;
     long value = 0;
 
-    if (cache->read_at_ms != 0 && now_mono_ms - cache->read_at_ms < BACKLOG_CACHE_MS)
-        return cache->backlog;
-    cache->read_at_ms = now_mono_ms;
-    error_clear(&err);
-    if (backlog_read(s, &value, &err) == 0)
-        cache->backlog = value;
-    else if (err.code == HS_ERR_NOT_FOUND)
-        cache->backlog = 0;
-    else
-        log_error("backlog_read_failed", err.msg);
-    return cache->backlog;
+    if (cache->read_at_ms == 0 || now_mono_ms - cache->read_at_ms >= BACKLOG_CACHE_MS) {
+        cache->read_at_ms = now_mono_ms;
+        if (backlog_read(s, &value, err) == 0) {
+            cache->backlog = value;
+        } else if (err->code == HS_ERR_NOT_FOUND) {
+            cache->backlog = 0;
+        } else {
+            log_error("backlog_read_failed", err->msg);
+            if (strcmp(err->tag, "store_timeout") == 0)
+                return -1;
+        }
+    }
+    error_clear(err);
+    *backlog = cache->backlog;
+    return 0;
 }

@@ -44,11 +44,14 @@ struct backlog_cache {
 };
 
 /*
- * The current backlog (pending + retry), from the cache when fresh. A missing
- * file means no drain has run yet: 0. A store error keeps the last value and
- * is logged once per refresh: back pressure must not turn a read hiccup into
- * refusals.
+ * Sets *backlog to the current backlog (pending + retry), from the cache when
+ * fresh. A missing file means no drain has run yet: 0. Other read errors keep
+ * the last value, and are logged once per refresh: back pressure must not
+ * turn a read hiccup into refusals. Returns -1 (err filled) only when the
+ * read timed out: the store is not answering, and a write now would wait as
+ * long again, so the caller should answer 503 at once.
  */
-long backlog_current(struct backlog_cache *cache, struct store *s, int64_t now_mono_ms);
+int backlog_current(struct backlog_cache *cache, struct store *s, int64_t now_mono_ms,
+                    long *backlog, struct error *err) __attribute__((warn_unused_result));
 
 #endif

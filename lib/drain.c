@@ -341,6 +341,33 @@ out:
     free(raw_key);
 }
 
+/*
+ * An object over the read cap (max_body lowered since it was written) cannot
+ * be delivered: it moves to dead/ as it is, unread, and the log says why.
+ */
+static void bury_too_large(struct worker *w, const struct item *it, const char *why)
+{
+    struct log_fields f = LOG_FIELDS_INIT;
+    struct error err;
+    char next[KEY_OBJECT_MAX + 1];
+
+    error_clear(&err);
+    key_object(KEY_DEAD, 0, it->parts.source, it->parts.encoded, next);
+    if (store_move(w->d->o.store, it->object, next, &err) != 0) {
+        log_store_error("store_move_failed", it->object, &err);
+        w->counts.store_errors++;
+        return;
+    }
+    w->counts.dead++;
+    if (w->d->o.metrics != NULL)
+        metrics_dead(w->d->o.metrics);
+    f.source = it->parts.source;
+    f.key = it->parts.encoded;
+    f.object = next;
+    f.error = why;
+    log_event(LOG_ERROR, "dead", &f);
+}
+
 /* Waits for the guard; 1 to deliver, 0 to leave the object (paused, or stopping). */
 static int admitted(struct worker *w, const struct item *it)
 {
@@ -497,6 +524,8 @@ static void process(struct worker *w, const struct item *it)
         if (err.code == HS_ERR_NOT_FOUND) {
             /* Another drain (or a replay) moved it since the listing. */
             w->counts.skipped++;
+        } else if (err.code == HS_ERR_TOO_LARGE) {
+            bury_too_large(w, it, err.msg);
         } else {
             log_store_error("store_get_failed", it->object, &err);
             w->counts.store_errors++;

@@ -7,7 +7,8 @@
  * follows the window (queue + in-flight objects + one listing page), never
  * the backlog. Per object:
  *
- *   get -> parse (unparseable: dead/ with the reason)
+ *   get (over the read cap: moved to dead/ unread, the reason logged)
+ *   -> parse (unparseable: dead/ as a new envelope around the bytes, with the reason)
  *   -> done/SOURCE/KEY exists: delete the object, deliver nothing
  *   -> attempts already at the schedule's length: dead/
  *   -> guard (rate limit; a paused destination leaves the object untouched)

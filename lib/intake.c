@@ -189,7 +189,10 @@ static int intake_run(struct intake *in, const struct intake_request *req,
     if (take_idempotency_key(src, req, doc, &body, r, err) != 0)
         goto out;
     r->encoded_key = key_encode(r->raw_key, r->raw_key_len);
-    backlog = backlog_current(&in->backlog, in->store, clock_mono_ms());
+    if (backlog_current(&in->backlog, in->store, clock_mono_ms(), &backlog, err) != 0) {
+        err->tag = "store_unavailable";
+        goto out;
+    }
     if (backlog > in->cfg->max_backlog) {
         error_set(err, HS_ERR_TRANSIENT, "backlog_full",
                   "backlog of %ld webhooks is over the limit of %ld; retry later", backlog,

@@ -54,6 +54,8 @@ void log_event(enum log_level level, const char *event, const struct log_fields 
             json_object_set_new(line, "latency_ms", json_integer(f->latency_ms));
         if (f->error != NULL)
             set_string(line, "error", f->error);
+        if (f->detail != NULL)
+            set_string(line, "detail", f->detail);
     }
     text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(line);

@@ -2,7 +2,7 @@
  * log: one JSON object per line on stderr.
  *
  * Fields: time, level, event, then whichever of source, key, object, status,
- * attempt, latency_ms and error are set. Secrets, signatures, tokens and
+ * attempt, latency_ms, error and detail are set. Secrets, signatures, tokens and
  * Authorization headers are never passed here: callers log names and
  * outcomes, not credentials. A line is written with one write(2), so lines
  * from threads and processes sharing stderr do not interleave.
@@ -22,9 +22,10 @@ struct log_fields {
     int attempt;        /* 0: omitted */
     int64_t latency_ms; /* < 0: omitted */
     const char *error;  /* NULL: omitted */
+    const char *detail; /* NULL: omitted; free text such as a pass summary */
 };
 
-#define LOG_FIELDS_INIT {NULL, NULL, NULL, 0, 0, -1, NULL}
+#define LOG_FIELDS_INIT {NULL, NULL, NULL, 0, 0, -1, NULL, NULL}
 
 /* Lines below this level are dropped; the default is LOG_INFO. */
 void log_set_level(enum log_level level);

@@ -127,7 +127,10 @@ static int finish(const struct store *s, int rc, int64_t start_ms, const char *k
         error_prefix(err, "%s", action);
         if (err != NULL && err->code != HS_ERR_NOT_FOUND) {
             f.error = err->msg;
-            log_event(err->code == HS_ERR_TRANSIENT ? LOG_WARN : LOG_ERROR, "store_error", &f);
+            /* A retry or a smaller object may do; the rest needs someone to look. */
+            log_event(err->code == HS_ERR_TRANSIENT || err->code == HS_ERR_TOO_LARGE ? LOG_WARN
+                                                                                      : LOG_ERROR,
+                      "store_error", &f);
         }
     } else if ((s->ops->features & STORE_FEATURE_TIMEOUT) == 0 && took > s->timeout_ms) {
         f.error = "store call took longer than the store timeout";

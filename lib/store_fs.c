@@ -34,6 +34,10 @@
 /* Rounds of "make the parent, then use it" before a vanishing parent is an error. */
 #define FS_PARENT_TRIES 8
 #define FS_READ_CHUNK 32768
+/* Webhooks carry their request headers: no access for others, whatever the umask.
+ * The group may share the spool (a handler and a drain under different users). */
+#define FS_FILE_MODE 0660
+#define FS_DIR_MODE 0770
 
 struct fs_driver {
     char *root; /* absolute path, without a trailing '/' */
@@ -135,7 +139,7 @@ static int open_parent(const struct fs_driver *d, const char *key, int create, s
             *end++ = '\0';
         next = openat(fd, seg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (next < 0 && errno == ENOENT) {
-            if (mkdirat(fd, seg, 0777) == 0) {
+            if (mkdirat(fd, seg, FS_DIR_MODE) == 0) {
                 if (fsync(fd) < 0) {
                     e = errno;
                     what = "fsync of the directory";
@@ -227,7 +231,7 @@ static int fs_put(void *driver, const char *key, const void *data, size_t len, s
         dirfd = open_parent(d, key, 1, err);
         e = errno;
         if (dirfd >= 0) {
-            fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+            fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, FS_FILE_MODE);
             if (fd >= 0)
                 break;
             e = errno;
@@ -714,7 +718,7 @@ static int make_root(char *path, struct error *err)
             char saved = *p;
 
             *p = '\0';
-            if (mkdir(path, 0777) < 0 && errno != EEXIST) {
+            if (mkdir(path, FS_DIR_MODE) < 0 && errno != EEXIST) {
                 fs_error(err, errno, NULL);
                 error_prefix(err, "store.url: cannot make '%s'", path);
                 *p = saved;

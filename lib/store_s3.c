@@ -60,7 +60,7 @@ struct s3_call {
     int64_t deadline_ms;
     S3Status status;
     int timed_out;
-    char detail[S3_DETAIL_MAX]; /* the server's error code and message, or "" */
+    char detail[S3_DETAIL_MAX]; /* the server's error message, or "" */
     /* get */
     struct buf *out;
     int too_large;

@@ -41,7 +41,7 @@ done
 bucket=${BASH_REMATCH[1]}
 prefix=${BASH_REMATCH[3]%/}
 query=${BASH_REMATCH[4]}
-endpoint= tls=1
+endpoint='' tls=1
 IFS='&' read -ra params <<<"$query"
 for p in "${params[@]}"; do
     case "$p" in

@@ -237,7 +237,9 @@ is "store unreachable: GET /hooks/_health answers 503" 503 "$STATUS"
 DOWN_PID=$LIGHTTPD_PID
 
 # A store that accepts connections and never answers: the handler gives up
-# after timeout_ms and answers 503 well before any provider's own timeout.
+# after timeout_ms and answers 503 well before any provider's own timeout
+# (Shopify waits 5 s). timeout_ms bounds the whole answer, not each store
+# call: the backlog read and the write together stay within it (+700 ms).
 stalled=$(free_port)
 python3 -c 'import socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -250,7 +252,7 @@ while time.time() < end:
     except OSError: break' "$stalled" &
 HS_PIDS+=($!)
 wait_port "$stalled"
-write_config "$T/stalled.json" "s3://$HS_S3_BUCKET/$P-stalled?endpoint=127.0.0.1:$stalled&tls=0" 500
+write_config "$T/stalled.json" "s3://$HS_S3_BUCKET/$P-stalled?endpoint=127.0.0.1:$stalled&tls=0" 1000
 start_lighttpd stalled "$T/stalled.json" || not_ok "third lighttpd starts" "$(cat "$T/stalled/error.log")"
 started=$(date +%s%N)
 github_post "$BASE/hooks/github" "$T/push.json" "$(cat /proc/sys/kernel/random/uuid)"
@@ -258,7 +260,7 @@ elapsed_ms=$((($(date +%s%N) - started) / 1000000))
 is "store stalled: 503" 503 "$STATUS"
 is "store stalled: code" store_unavailable "$(response_code)"
 check "store stalled: Retry-After is set" test -n "$(response_header Retry-After)"
-check "store stalled: answered within 5 s (timeout_ms 500), took ${elapsed_ms} ms" test "$elapsed_ms" -lt 5000
+check "store stalled: answered within timeout_ms 1000 + 700 ms, took ${elapsed_ms} ms" test "$elapsed_ms" -lt 1700
 
 BASE=$MAIN_BASE
 http GET "$BASE/hooks/_health"

@@ -10,13 +10,17 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "backlog.h"
+#include "clock.h"
 #include "codec.h"
 #include "config.h"
 #include "digest.h"
@@ -375,6 +379,59 @@ static void test_store_failure_answers_503(void **state)
     config_free(cfg);
 }
 
+/* A listening socket that never accepts: connections complete, answers never come. */
+static int stalled_listener(int *port)
+{
+    struct sockaddr_in addr;
+    socklen_t len = sizeof(addr);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    assert_int_equal(listen(fd, 16), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+    *port = ntohs(addr.sin_port);
+    return fd;
+}
+
+/* A store that stops answering costs one store timeout per request, not two (the
+ * backlog read and the write): the provider gets its 503 before its own timeout. */
+static void test_stalled_store_costs_one_timeout(void **state)
+{
+    struct fixture *fx = *state;
+    struct call c = {"POST", "/hooks/plain", "{}", 2, -2, {"X-Id", "k1", NULL}};
+    struct intake_response resp;
+    struct body_reader reader;
+    struct config *cfg;
+    struct store *store;
+    struct error err;
+    int64_t started;
+    int port;
+    int fd = stalled_listener(&port);
+    char *url = xasprintf("s3://bucket?endpoint=127.0.0.1:%d&tls=0\","
+                          " \"access_key\": \"a\", \"secret_key\": \"b",
+                          port);
+
+    cfg = load_config(url, 100);
+    free(url);
+    error_clear(&err);
+    store = store_open(&cfg->store, &err);
+    assert_non_null(store);
+    intake_init(&fx->in, cfg, store);
+    started = clock_mono_ms();
+    call_intake(fx, &c, &resp, &reader);
+    assert_int_equal(resp.status, 503);
+    assert_string_equal(answer_code(&resp), "store_unavailable");
+    assert_true(clock_mono_ms() - started < 2 * 500);
+    intake_response_free(&resp);
+    intake_init(&fx->in, fx->cfg, fx->store);
+    store_close(store);
+    config_free(cfg);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -384,6 +441,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hostile_keys_stay_inside, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backlog_full_answers_503, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_failure_answers_503, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stalled_store_costs_one_timeout, setup, teardown),
     };
     struct error err;
     int failed;

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Intake throughput of ONE handler process under lighttpd into MinIO, as
+# ratios against two limits measured in the same run:
+#   put_limit   raw MinIO PUT rate: sequential signed PUTs of the same size
+#               over one keep-alive connection (curl, not hookspool's code)
+#   http_limit  POSTs through lighttpd + FastCGI + the handler that are
+#               answered 404 before any check or store call
+#   accepted    signed webhooks (github scheme, unique delivery ids) answered
+#               202, each one an envelope written to MinIO
+# Every server is on 127.0.0.1, started here and stopped at the end.
+#   BENCH_SECONDS (default 10)  length of each wrk run
+#   BENCH_PUTS (default 2000)   PUTs for the raw rate
+#   BENCH_PROCS (default 1)     handler processes under lighttpd
+cd "$(dirname "$0")/.." || exit 1
+. bench/lib.sh
+SECS=${BENCH_SECONDS:-10}
+PUTS=${BENCH_PUTS:-2000}
+PROCS=${BENCH_PROCS:-1}
+
+# A webhook body of a typical size (about 1 KiB) and its GitHub signature.
+python3 -c 'import json; print(json.dumps({"action": "opened", "number": 1, "pad": "x" * 900}))' \
+    | tr -d '\n' >"$W/body"
+export BENCH_SECRET=bench-secret
+SIG=$(openssl dgst -sha256 -hmac "$BENCH_SECRET" <"$W/body" | awk '{print $NF}')
+
+# 1. The raw PUT limit.
+put_rate=$(raw_put_rate "$PUTS" "$W/body") || exit 1
+
+# 2. lighttpd + handler on an s3 store.
+PORT=$(free_port)
+mkdir -p "$W/sockets" "$W/www"
+cat >"$W/config.json" <<JSON
+{ "store": { "url": "s3://$HS_S3_BUCKET/spool?endpoint=$HS_S3_ENDPOINT&tls=0",
+             "access_key": "env:S3_ACCESS_KEY", "secret_key": "env:S3_SECRET_KEY" },
+  "sources": [ { "name": "bench", "path": "/hooks/bench",
+                 "verify": { "scheme": "github", "secrets": ["env:BENCH_SECRET"] },
+                 "idempotency": { "header": "X-GitHub-Delivery" } } ] }
+JSON
+cat >"$W/lighttpd.conf" <<CONF
+server.bind = "127.0.0.1"
+server.port = $PORT
+server.document-root = "$W/www"
+server.errorlog = "$W/lighttpd.log"
+var.hookspool_bin = "$BUILD/hookspool-handler"
+var.hookspool_config = "$W/config.json"
+var.hookspool_run_dir = "$W/sockets"
+var.hookspool_procs = $PROCS
+var.hookspool_env = ( "S3_ACCESS_KEY", "S3_SECRET_KEY", "BENCH_SECRET" )
+var.hookspool_max_request_kb = 2048
+include "$TOP/infra/lighttpd/hookspool.conf"
+CONF
+lighttpd -D -f "$W/lighttpd.conf" 2>"$W/handler.log" &
+BENCH_PIDS+=($!)
+for _ in $(seq 1 100); do
+    curl -fs "http://127.0.0.1:$PORT/hooks/_health" >/dev/null && break
+    sleep 0.1
+done
+
+cat >"$W/notfound.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = "{}"
+wrk.headers["Content-Type"] = "application/json"
+LUA
+cat >"$W/accept.lua" <<LUA
+local f = io.open("$W/body", "rb")
+local body = f:read("*a")
+f:close()
+local n = 0
+local prefix = tostring(os.time()) .. "-" .. tostring(math.random(1000000))
+request = function()
+    n = n + 1
+    return wrk.format("POST", "/hooks/bench", {
+        ["Content-Type"] = "application/json",
+        ["X-GitHub-Event"] = "pull_request",
+        ["X-GitHub-Delivery"] = prefix .. "-" .. n,
+        ["X-Hub-Signature-256"] = "sha256=$SIG",
+    }, body)
+end
+LUA
+
+rate_of() { awk '/Requests\/sec/ {print $2}' "$1"; }
+non2xx_of() { awk '/Non-2xx/ {print $NF}' "$1"; }
+
+wrk -t1 -c4 -d"${SECS}s" -s "$W/notfound.lua" "http://127.0.0.1:$PORT/hooks/none" >"$W/wrk-404.txt"
+wrk -t1 -c4 -d"${SECS}s" -s "$W/accept.lua" "http://127.0.0.1:$PORT/hooks/bench" >"$W/wrk-202.txt"
+http_rate=$(rate_of "$W/wrk-404.txt")
+accept_rate=$(rate_of "$W/wrk-202.txt")
+refused=$(non2xx_of "$W/wrk-202.txt")
+accepted_objects=$("$HS_MC" --quiet ls --recursive "t/$HS_S3_BUCKET/spool/pending/bench/" | wc -l)
+
+cat <<EOF
+hookspool handler benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $PROCS handler process(es))
+  raw MinIO PUT (1 connection, sequential):  $put_rate /s
+  HTTP POST limit (lighttpd+FastCGI, 404):   $http_rate /s
+  accepted webhooks (verify + PUT, 202):     $accept_rate /s   non-2xx: ${refused:-0}
+  objects in pending/ after the run:         $accepted_objects
+  accepted / raw PUT:    $(ratio "$accept_rate" "$put_rate")
+  accepted / HTTP limit: $(ratio "$accept_rate" "$http_rate")
+EOF
