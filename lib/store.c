@@ -7,7 +7,9 @@
 #include "store.h"
 
 #include <assert.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,9 @@ struct store {
     void *driver;
     char *description;
     long timeout_ms;
+    atomic_long calls;     /* calls numbered so far, for store_calls and the fault hook */
+    atomic_long fail_from; /* first call number to fail; -1: injection off */
+    atomic_long fail_to;   /* first call number past the failing ones */
 };
 
 /*
@@ -139,6 +144,39 @@ static int finish(const struct store *s, int rc, int64_t start_ms, const char *k
     return rc;
 }
 
+/*
+ * Numbers this call and fails it when store_fail_after asked for it: in place of the
+ * backend and with a backend's kind of error, so the caller's error path and finish()
+ * run exactly as they do for a real one.
+ */
+static int injected(struct store *s, struct error *err)
+{
+    long n = atomic_fetch_add_explicit(&s->calls, 1, memory_order_relaxed);
+    long from = atomic_load_explicit(&s->fail_from, memory_order_relaxed);
+
+    if (from < 0 || n < from || n >= atomic_load_explicit(&s->fail_to, memory_order_relaxed))
+        return 0;
+    error_set(err, HS_ERR_TRANSIENT, "store_injected", "injected failure of call %ld", n);
+    return 1;
+}
+
+void store_fail_after(struct store *s, long n, long count)
+{
+    long first = atomic_load(&s->calls) + n;
+
+    /* Off first, so no call sees the new start with the old end. */
+    atomic_store(&s->fail_from, -1);
+    if (n < 0)
+        return;
+    atomic_store(&s->fail_to, count < 0 || count > LONG_MAX - first ? LONG_MAX : first + count);
+    atomic_store(&s->fail_from, first);
+}
+
+long store_calls(const struct store *s)
+{
+    return atomic_load(&s->calls);
+}
+
 int store_global_init(struct error *err)
 {
     return store_s3_global_init(err);
@@ -177,6 +215,9 @@ struct store *store_open(const struct store_config *cfg, struct error *err)
     s->driver = b.driver;
     s->description = b.description;
     s->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : CONFIG_DEFAULT_STORE_TIMEOUT_MS;
+    atomic_init(&s->calls, 0);
+    atomic_init(&s->fail_from, -1);
+    atomic_init(&s->fail_to, 0);
 out:
     return s;
 }
@@ -188,7 +229,7 @@ int store_put(struct store *s, const char *key, const void *data, size_t len, st
 
     if (check_key(key, err) < 0)
         return -1;
-    rc = s->ops->put(s->driver, key, data, len, err);
+    rc = injected(s, err) ? -1 : s->ops->put(s->driver, key, data, len, err);
     return finish(s, rc, start, key, err, "unable to write '%s'", key);
 }
 
@@ -200,7 +241,7 @@ int store_get(struct store *s, const char *key, struct buf *out, struct error *e
     buf_reset(out);
     if (check_key(key, err) < 0)
         return -1;
-    rc = s->ops->get(s->driver, key, out, err);
+    rc = injected(s, err) ? -1 : s->ops->get(s->driver, key, out, err);
     if (rc < 0)
         buf_reset(out); /* never hand back part of an object */
     return finish(s, rc, start, key, err, "unable to read '%s'", key);
@@ -213,7 +254,7 @@ int store_exists(struct store *s, const char *key, struct error *err)
 
     if (check_key(key, err) < 0)
         return -1;
-    rc = s->ops->exists(s->driver, key, err);
+    rc = injected(s, err) ? -1 : s->ops->exists(s->driver, key, err);
     return finish(s, rc, start, key, err, "unable to check '%s'", key);
 }
 
@@ -224,7 +265,7 @@ int store_del(struct store *s, const char *key, struct error *err)
 
     if (check_key(key, err) < 0)
         return -1;
-    rc = s->ops->del(s->driver, key, err);
+    rc = injected(s, err) ? -1 : s->ops->del(s->driver, key, err);
     return finish(s, rc, start, key, err, "unable to delete '%s'", key);
 }
 
@@ -235,7 +276,9 @@ int store_move(struct store *s, const char *from, const char *to, struct error *
 
     if (check_key(from, err) < 0 || check_key(to, err) < 0)
         return -1;
-    if (strcmp(from, to) == 0) {
+    if (injected(s, err)) {
+        rc = -1;
+    } else if (strcmp(from, to) == 0) {
         /* Copy-then-delete onto itself would delete the only copy. */
         rc = s->ops->exists(s->driver, from, err);
         if (rc == 0)
@@ -281,7 +324,7 @@ int store_list(struct store *s, const char *prefix, const char *start_after, siz
         error_set(err, HS_ERR_INPUT, "bad_store_list", "max_keys must be at least 1");
         return -1;
     }
-    rc = s->ops->list(s->driver, prefix, start_after, max_keys, page, err);
+    rc = injected(s, err) ? -1 : s->ops->list(s->driver, prefix, start_after, max_keys, page, err);
     if (rc < 0)
         store_page_free(page);
     return finish(s, rc, start, prefix, err, "unable to list '%s'", prefix);

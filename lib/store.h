@@ -77,6 +77,23 @@ int store_list(struct store *s, const char *prefix, const char *start_after, siz
 
 void store_page_free(struct store_page *page);
 
+/*
+ * Failure injection, for tests (STYLE.md "Failure injection"). Store calls are numbered
+ * from 0 at store_open: put, get, exists, del, move and list count one each, once their
+ * arguments passed the checks. Of the calls made after this one, the first n run as
+ * usual and the next count fail (count < 0: every call from there on), without reaching
+ * the backend: HS_ERR_TRANSIENT, tag "store_injected", message "injected failure of call
+ * N", prefixed and logged like a backend's failure. n < 0 turns injection off (the
+ * default). count 1 is a hiccup the caller lives through; count -1 a store that goes
+ * down at call n and stays down until turned off. Set it between calls, not while
+ * another thread's call is in flight. Costs one atomic add and load per call.
+ */
+void store_fail_after(struct store *s, long n, long count);
+
+/* How many calls s has numbered since store_open, failed or not: a test runs a scenario
+ * once to learn how many it makes, then fails each of them in turn. */
+long store_calls(const struct store *s);
+
 /* A short description for logs, without credentials: "s3://spool@127.0.0.1:9000". */
 const char *store_describe(const struct store *s);
 
