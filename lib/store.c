@@ -1,8 +1,8 @@
 /*
  * store: what callers see of the spool's storage (see store.h). This file owns the
  * dispatch on the URL scheme, the checks every key goes through, the move fallback
- * (copy, then delete) and the logging of failures; the backends (store_fs.c,
- * store_s3.c, behind store_backend.h) only do the I/O.
+ * (copy, then delete), the logging of failures and the failure-injection hook for
+ * tests; the backends (store_fs.c, store_s3.c, behind store_backend.h) only do the I/O.
  */
 #include "store.h"
 
@@ -152,7 +152,8 @@ static int finish(const struct store *s, int rc, int64_t start_ms, const char *k
 static int injected(struct store *s, struct error *err)
 {
     long n = atomic_fetch_add_explicit(&s->calls, 1, memory_order_relaxed);
-    long from = atomic_load_explicit(&s->fail_from, memory_order_relaxed);
+    /* Acquire pairs with store_fail_after's last store: a start seen means its end is too. */
+    long from = atomic_load_explicit(&s->fail_from, memory_order_acquire);
 
     if (from < 0 || n < from || n >= atomic_load_explicit(&s->fail_to, memory_order_relaxed))
         return 0;
@@ -324,7 +325,8 @@ int store_list(struct store *s, const char *prefix, const char *start_after, siz
         error_set(err, HS_ERR_INPUT, "bad_store_list", "max_keys must be at least 1");
         return -1;
     }
-    rc = injected(s, err) ? -1 : s->ops->list(s->driver, prefix, start_after, max_keys, page, err);
+    rc = injected(s, err) ? -1
+                          : s->ops->list(s->driver, prefix, start_after, max_keys, page, err);
     if (rc < 0)
         store_page_free(page);
     return finish(s, rc, start, prefix, err, "unable to list '%s'", prefix);

@@ -85,8 +85,9 @@ void store_page_free(struct store_page *page);
  * the backend: HS_ERR_TRANSIENT, tag "store_injected", message "injected failure of call
  * N", prefixed and logged like a backend's failure. n < 0 turns injection off (the
  * default). count 1 is a hiccup the caller lives through; count -1 a store that goes
- * down at call n and stays down until turned off. Set it between calls, not while
- * another thread's call is in flight. Costs one atomic add and load per call.
+ * down at call n and stays down until turned off. Safe while other threads use the
+ * store, but their calls in flight may fall either side of the change, so a test that
+ * needs exact numbers sets it between calls. Costs two atomic loads and an add per call.
  */
 void store_fail_after(struct store *s, long n, long count);
 
