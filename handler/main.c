@@ -18,11 +18,13 @@
 #include "config.h"
 #include "intake.h"
 #include "log.h"
+#include "prefork.h"
 #include "store.h"
 #include "xmalloc.h"
 
 #define LISTEN_BACKLOG 128
 #define SYSTEMD_FIRST_FD 3
+#define MAX_WORKERS 256
 
 static volatile sig_atomic_t stop_requested;
 
@@ -36,8 +38,9 @@ static void on_stop_signal(int sig)
 static void usage(FILE *out)
 {
     fprintf(out, "usage: hookspool-handler [--listen HOST:PORT | --listen /path/to.sock]\n"
-                 "                         [--check-config]\n"
-                 "Reads its config from $HOOKSPOOL_CONFIG (default %s).\n",
+                 "                         [--workers N] [--check-config]\n"
+                 "Reads its config from $HOOKSPOOL_CONFIG (default %s).\n"
+                 "--workers N: N processes share the socket, restarted when they die.\n",
             CONFIG_DEFAULT_PATH);
 }
 
@@ -175,6 +178,7 @@ static void serve_one(struct intake *in, FCGX_Request *request)
 int main(int argc, char **argv)
 {
     const char *listen_addr = NULL;
+    long workers = 1;
     int check_only = 0;
     struct config *cfg = NULL;
     struct store *store = NULL;
@@ -189,6 +193,14 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
             listen_addr = argv[++i];
+        } else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
+            char *end;
+
+            workers = strtol(argv[++i], &end, 10);
+            if (*end != '\0' || workers < 1 || workers > MAX_WORKERS) {
+                fprintf(stderr, "hookspool-handler: --workers takes 1..%d\n", MAX_WORKERS);
+                return 2;
+            }
         } else if (strcmp(argv[i], "--check-config") == 0) {
             check_only = 1;
         } else if (strcmp(argv[i], "--help") == 0) {
@@ -215,6 +227,14 @@ int main(int argc, char **argv)
     }
     if (FCGX_Init() != 0 || (sock = choose_socket(listen_addr)) < 0)
         goto out;
+    if (workers > 1) {
+        int role = prefork_run((int)workers);
+
+        if (role <= 0) {
+            status = role == 0 ? 0 : 1;
+            goto out;
+        }
+    }
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_stop_signal; /* no SA_RESTART: accept() must return on SIGTERM */
     sigemptyset(&sa.sa_mask);
