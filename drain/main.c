@@ -146,8 +146,8 @@ static void log_pass(const struct drain_counts *c, int64_t ms)
     struct log_fields f = LOG_FIELDS_INIT;
 
     snprintf(summary, sizeof(summary),
-             "delivered=%ld failed=%ld dead=%ld skipped=%ld duplicates=%ld store_errors=%ld",
-             c->delivered, c->failed, c->dead, c->skipped, c->duplicates, c->store_errors);
+             "delivered=%ld failed=%ld dead=%ld deferred=%ld duplicates=%ld store_errors=%ld",
+             c->delivered, c->failed, c->dead, c->deferred, c->duplicates, c->store_errors);
     f.latency_ms = ms;
     f.detail = summary;
     log_event(LOG_INFO, "pass", &f);

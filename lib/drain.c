@@ -438,7 +438,7 @@ static void deliver(struct worker *w, const struct item *it, struct envelope *e)
         goto move;
     }
     if (!admitted(w, it)) {
-        w->counts.skipped++;
+        w->counts.deferred++;
         goto out;
     }
     envelope_headers(e, &orig);
@@ -515,15 +515,15 @@ static void process(struct worker *w, const struct item *it)
 
     buf_init(&data, drain_envelope_cap(src->max_body));
     error_clear(&err);
-    /* A paused destination: skip before even reading the object. */
+    /* A paused destination: defer before even reading the object. */
     if (guard_paused(w->d->guard, it->source, clock_mono_ms())) {
-        w->counts.skipped++;
+        w->counts.deferred++;
         goto out;
     }
     if (store_get(s, it->object, &data, &err) != 0) {
         if (err.code == HS_ERR_NOT_FOUND) {
             /* Another drain (or a replay) moved it since the listing. */
-            w->counts.skipped++;
+            w->counts.deferred++;
         } else if (err.code == HS_ERR_TOO_LARGE) {
             bury_too_large(w, it, err.msg);
         } else {
@@ -591,7 +591,7 @@ static void log_unroutable(struct pass *p, const char *source, const char *why)
     p->logged[p->n_logged++] = xstrdup(source);
     f.source = source;
     f.error = why;
-    log_event(LOG_WARN, "source_skipped", &f);
+    log_event(LOG_WARN, "source_deferred", &f);
 }
 
 /* Queues the key when it is this drain's to deliver; 1 when listing must stop (a future DUE). */
@@ -607,10 +607,10 @@ static int offer(struct drain *d, struct pass *p, const char *object)
 
             f.object = object;
             f.error = "not a spool key; left in place (logged once per pass)";
-            log_event(LOG_WARN, "object_skipped", &f);
+            log_event(LOG_WARN, "object_deferred", &f);
             p->junk_logged = 1;
         }
-        p->counts.skipped++;
+        p->counts.deferred++;
         return 0;
     }
     if (it.parts.state == KEY_RETRY && it.parts.due > p->now_s)
@@ -622,7 +622,7 @@ static int offer(struct drain *d, struct pass *p, const char *object)
         log_unroutable(p, it.parts.source,
                        src == NULL ? "source not in the config; objects left in place"
                                    : "source has no destination; objects left in place");
-        p->counts.skipped++;
+        p->counts.deferred++;
         return 0;
     }
     it.source = (size_t)(src - cfg->sources);
@@ -693,14 +693,14 @@ out:
         p.counts.delivered += workers[i].counts.delivered;
         p.counts.failed += workers[i].counts.failed;
         p.counts.dead += workers[i].counts.dead;
-        p.counts.skipped += workers[i].counts.skipped;
+        p.counts.deferred += workers[i].counts.deferred;
         p.counts.duplicates += workers[i].counts.duplicates;
         p.counts.store_errors += workers[i].counts.store_errors;
     }
     counts->delivered += p.counts.delivered;
     counts->failed += p.counts.failed;
     counts->dead += p.counts.dead;
-    counts->skipped += p.counts.skipped;
+    counts->deferred += p.counts.deferred;
     counts->duplicates += p.counts.duplicates;
     counts->store_errors += p.counts.store_errors;
     for (size_t i = 0; i < p.n_logged; i++)

@@ -56,7 +56,7 @@ struct drain_counts {
     long delivered;    /* 2xx, moved to done/ */
     long failed;       /* failed attempts rescheduled to retry/ */
     long dead;         /* moved to dead/ (410, schedule exhausted, unparseable) */
-    long skipped;      /* left untouched: paused destination, unknown source, taken by another */
+    long deferred;     /* left untouched: paused destination, unknown source, taken by another */
     long duplicates;   /* already in done/: deleted without delivery */
     long store_errors; /* a store call failed; the object stays where it was */
 };

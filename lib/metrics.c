@@ -152,7 +152,7 @@ int metrics_write(struct metrics *m, const char *path, const struct backlog_coun
     int closed;
     int rc = -1;
 
-    /* Same directory as the target, so the rename is atomic; a dot name the collector skips. */
+    /* Same directory as the target, so the rename is atomic; a dot name the collector ignores. */
     if (slash != NULL)
         tmp = xasprintf("%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
     else

@@ -100,7 +100,7 @@ static unsigned char *decode_signature(enum verify_encoding enc, const char *tex
 
 /*
  * Splits the next delim-separated field off *cursor; 0 once the string is
- * used up. Empty fields are returned too, and callers skip what they do not
+ * used up. Empty fields are returned too, and callers pass over what they do not
  * recognise.
  */
 static int next_field(const char **cursor, char delim, const char **field, size_t *len)
@@ -352,7 +352,7 @@ out:
  * Standard Webhooks: webhook-id, webhook-timestamp and webhook-signature, or
  * the same under svix-* (Svix sends those). The signature header is a
  * space-separated list of "VERSION,SIGNATURE"; only v1 (base64 HMAC-SHA256
- * of "id.ts.body") is ours to check, other versions are skipped.
+ * of "id.ts.body") is ours to check, other versions are ignored.
  */
 static int verify_standard(const struct verify_config *v, const struct headers *h,
                            const void *body, size_t body_len, int64_t now_s, struct error *err)
@@ -483,7 +483,7 @@ int sig_verify(const struct verify_config *v, const struct headers *h, const voi
     case VERIFY_TOKEN:
         return verify_token(v, h, err);
     }
-    /* Only a config that skipped config_load gets here. */
+    /* Only a config that bypassed config_load gets here. */
     error_set(err, HS_ERR_CONFIG, NULL, "unknown verify scheme %d", (int)v->scheme);
     return -1;
 }

@@ -7,7 +7,7 @@
  * Durability: a put writes ".tmp.PID.SEQ" in the key's directory, fsyncs it, renames
  * it over the key and fsyncs the directory; a directory made on the way is fsynced
  * into its parent. A move is a rename(2), and the target directory is fsynced.
- * Names starting with '.' are never keys (store.c refuses them), so listings skip
+ * Names starting with '.' are never keys (store.c refuses them), so listings pass over
  * temporary files, including ones a crash left behind.
  *
  * Directories emptied by del or move are removed (never the root), so listings do

@@ -73,7 +73,7 @@ struct s3_call {
     size_t n;
     size_t alloc;
     size_t want;
-    size_t page_n; /* keys in the latest page, before any were skipped */
+    size_t page_n; /* keys in the latest page, before any were dropped */
     char *last;    /* last raw key of the latest page: the next marker */
 };
 

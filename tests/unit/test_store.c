@@ -3,7 +3,7 @@
  * fs in a fresh temporary directory per case, and S3 against the MinIO that
  * tests/run starts (HS_S3_ENDPOINT, HS_S3_BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY,
  * HS_MC), under a fresh prefix per case. Without that environment the S3 cases
- * fail: a run that silently skipped them would prove nothing about S3.
+ * fail: a run that silently left them out would prove nothing about S3.
  *
  * What the store wrote is checked once more with MinIO's own client (mc), so the
  * suite does not only read back through the code under test.
