@@ -179,7 +179,9 @@ static int intake_run(struct intake *in, const struct intake_request *req,
     if (src->require_json) {
         json_error_t jerr;
 
-        doc = json_loadb(body.data != NULL ? body.data : "", body.len, JSON_DECODE_ANY, &jerr);
+        /* \u0000 is valid JSON; jansson refuses it unless asked. */
+        doc = json_loadb(body.data != NULL ? body.data : "", body.len,
+                         JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
         if (doc == NULL) {
             error_set(err, HS_ERR_INPUT, "invalid_json", "body is not JSON: %s at byte %d",
                       jerr.text, jerr.position);

@@ -257,6 +257,8 @@ static void test_json_pointer_and_fallback_keys(void **state)
     struct fixture *fx = *state;
     const char *order = "{\"order\": {\"id\": 4711}}";
     struct call by_pointer = {"POST", "/hooks/orders", order, strlen(order), -2, {NULL}};
+    const char *nul_order = "{\"order\": {\"id\": \"a\\u0000b/..\"}}";
+    struct call nul_key = {"POST", "/hooks/orders", nul_order, strlen(nul_order), -2, {NULL}};
     struct call by_second_header = {
         "POST", "/hooks/plain", "x", 1, -2, {"X-Request-Id", "second", NULL}};
     struct call by_hash = {"POST", "/hooks/plain", "abc", 3, -2, {NULL}};
@@ -269,6 +271,12 @@ static void test_json_pointer_and_fallback_keys(void **state)
     assert_int_equal(resp.status, 202);
     intake_response_free(&resp);
     assert_int_equal(store_exists(fx->store, "pending/orders/4711", &err), 1);
+
+    /* A NUL inside a JSON string key is encoded, not a terminator. */
+    call_intake(fx, &nul_key, &resp, &reader);
+    assert_int_equal(resp.status, 202);
+    intake_response_free(&resp);
+    assert_int_equal(store_exists(fx->store, "pending/orders/a%00b%2F..", &err), 1);
 
     call_intake(fx, &by_second_header, &resp, &reader);
     assert_int_equal(resp.status, 202);
