@@ -10,7 +10,10 @@
  *   drain: K pending webhooks, a destination in this process that answers 200 (or 500),
  *   passes run until nothing waits in pending/ or retry/; every webhook must end in
  *   done/ (or dead/ with every attempt recorded), none lost, none left behind, and no
- *   file outside the spool layout. The outage ends after the pass it began in.
+ *   file outside the spool layout; a webhook already in done/ is never delivered again.
+ *   The outage ends after the pass it began in.
+ *
+ *   replay: dead/ webhooks back to pending/; each is in one or the other, never neither.
  *
  * The sweep covers every call number from 0 to the number of calls the scenario makes
  * without faults (that last one fails nothing: the control). Run under the sanitizer
@@ -37,6 +40,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "buf.h"
 #include "clock.h"
 #include "config.h"
@@ -794,6 +798,72 @@ static void drain_concurrent_every_call_fails_in_turn(void **state)
     drain_sweep(*state, &c);
 }
 
+/*
+ * The operator's replay under the same faults: every dead/ webhook stays in dead/ or is
+ * in pending/ (or both), never in neither; exit 0 only with all of them in pending/
+ * alone; and the operator's second replay, with the store back, finishes the job.
+ */
+static void replay_every_call_fails_in_turn(void **state)
+{
+    struct fixture *fx = *state;
+    static const long counts[] = {1, -1};
+    char a0[] = "replay", a1[] = "--all", a2[] = "dead", a3[] = "ok";
+    char *const argv[] = {a0, a1, a2, a3};
+    FILE *sink = fopen("/dev/null", "w");
+    long total = -1;
+
+    assert_non_null(sink);
+    for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+        for (long n = -1; n <= total; n++) {
+            struct names files;
+            char key[16];
+            long start;
+            int rc;
+
+            spool_clear(fx);
+            for (int i = 1; i <= SEEDED; i++) {
+                snprintf(key, sizeof(key), "k%d", i);
+                seed_object(fx, KEY_DEAD, "ok", key);
+            }
+            start = store_calls(fx->store);
+            store_fail_after(fx->store, n, counts[k]);
+            rc = admin_run(fx->store, 4, argv, sink, sink);
+            store_fail_after(fx->store, -1, 0);
+            /* The first round fails nothing and measures the sweep. */
+            if (n < 0) {
+                assert_int_equal(rc, 0);
+                total = store_calls(fx->store) - start;
+            }
+            for (int i = 1; i <= SEEDED; i++) {
+                char *pending = xasprintf("%s/pending/ok/k%d", fx->dir, i);
+                char *dead = xasprintf("%s/dead/ok/k%d", fx->dir, i);
+                int in_pending = access(pending, F_OK) == 0;
+                int in_dead = access(dead, F_OK) == 0;
+
+                if (!in_pending && !in_dead)
+                    fail_msg("replay, fault at call %ld (count %ld): k%d lost", n, counts[k],
+                             i);
+                if (rc == 0 && (in_dead || !in_pending))
+                    fail_msg("replay, fault at call %ld (count %ld): exit 0, k%d not moved", n,
+                             counts[k], i);
+                free(dead);
+                free(pending);
+            }
+            assert_int_equal(admin_run(fx->store, 4, argv, sink, sink), 0);
+            spool_files(fx, &files);
+            assert_int_equal(files.n, SEEDED);
+            for (int i = 1; i <= SEEDED; i++) {
+                snprintf(key, sizeof(key), "pending/ok/k%d", i);
+                assert_string_equal(files.v[i - 1], key);
+            }
+            names_free(&files);
+        }
+    }
+    /* A listing, and a get, put and del per webhook. */
+    assert_true(total >= 1 + 3 * SEEDED);
+    fclose(sink);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -804,6 +874,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(drain_dead_every_call_fails_in_turn, setup, teardown),
         cmocka_unit_test_setup_teardown(drain_concurrent_every_call_fails_in_turn, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(replay_every_call_fails_in_turn, setup, teardown),
     };
     struct error err;
     int failed;
