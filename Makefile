@@ -3,7 +3,7 @@
 #   make            build build/hookspool-handler and build/hookspool-drain
 #   make test       install what is missing, start MinIO, run every test
 #   make asan       the same suite with AddressSanitizer + UBSan (build-asan/)
-#   make valgrind   the unit tests under valgrind
+#   make valgrind   the unit tests under valgrind (with MinIO for the S3 cases)
 #   make fuzz       build and run each libFuzzer target for FUZZ_SECONDS
 #   make bench      the load benchmarks in bench/
 #   make run        lighttpd + handler + drain on 127.0.0.1:8080, file:// store
@@ -99,9 +99,8 @@ asan:
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run
 
 valgrind: all
-	@fail=0; for t in $(UNIT_BIN); do \
-	    valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-	        $$t >/dev/null || fail=1; done; exit $$fail
+	@BUILD=$(BUILD) TESTS=test_ UNIT_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full \
+	    --errors-for-leak-kinds=definite" tests/run
 
 FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
