@@ -16,6 +16,7 @@
 
 #define PREFORK_YOUNG_MS 1000     /* a worker dying sooner than this is restarted after a pause */
 #define PREFORK_STOP_GRACE_MS 10000 /* then SIGKILL */
+#define PREFORK_POLL_MS 50
 
 static volatile sig_atomic_t stop_signal;
 
@@ -72,7 +73,7 @@ static void log_exit(pid_t pid, int status)
     log_event(stop_signal != 0 ? LOG_INFO : LOG_WARN, "worker_exited", &f);
 }
 
-/* Passes the stop signal on and reaps every worker, killing stragglers after the grace. */
+/* Sends SIGTERM to every worker and reaps them, killing stragglers after the grace. */
 static void stop_workers(struct worker_slot *slots, int n)
 {
     int64_t deadline = clock_mono_ms() + PREFORK_STOP_GRACE_MS;
@@ -131,13 +132,16 @@ int prefork_run(int workers)
     }
     while (stop_signal == 0) {
         int status;
-        pid_t pid = waitpid(-1, &status, 0);
+        /* Polled, not blocking: a stop signal landing just before a blocking waitpid
+         * would otherwise wait for the next worker death. */
+        pid_t pid = waitpid(-1, &status, WNOHANG);
 
-        if (pid < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
+        if (pid == 0 || (pid < 0 && errno == EINTR)) {
+            usleep(PREFORK_POLL_MS * 1000);
+            continue;
         }
+        if (pid < 0)
+            break;
         log_exit(pid, status);
         for (int i = 0; i < workers && stop_signal == 0; i++) {
             if (slots[i].pid != pid)

@@ -6,8 +6,8 @@
  * request at a time. prefork_run() forks N workers that share the socket;
  * the parent only supervises: it restarts a worker that dies (waiting a
  * second first when the worker died young, so a crash loop cannot spin),
- * and on SIGTERM or SIGINT passes the signal to the workers, waits for them
- * to finish their requests, and returns.
+ * and on SIGTERM or SIGINT sends SIGTERM to the workers, waits for them to
+ * finish their requests (SIGKILL after a grace period), and returns.
  *
  * Call it after the socket is open and before any thread starts.
  */

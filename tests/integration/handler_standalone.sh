@@ -53,7 +53,7 @@ parent=$!
 HS_PIDS+=($parent)
 wait_port "$HANDLER_PORT"
 workers() { pgrep -P "$parent" | sort; }
-for _ in $(seq 1 50); do [ "$(workers | wc -l)" -eq 3 ] && break; sleep 0.1; done
+for _ in $(seq 1 100); do [ "$(workers | wc -l)" -eq 3 ] && break; sleep 0.1; done
 is "workers: three processes" 3 "$(workers | wc -l)"
 for i in 1 2 3 4 5 6; do
     fcgi POST /hooks/plain "$T/body.json" HTTP_X_TOKEN=t0ken "HTTP_X_ID=w-$i"
@@ -62,7 +62,7 @@ done
 is "workers: requests accepted" 202 "$STATUS"
 victim=$(workers | head -n 1)
 kill -KILL "$victim"
-for _ in $(seq 1 50); do
+for _ in $(seq 1 100); do
     [ "$(workers | wc -l)" -eq 3 ] && ! workers | grep -qx "$victim" && break
     sleep 0.1
 done
