@@ -1028,6 +1028,21 @@ static void json_wipe_strings(json_t *v)
     }
 }
 
+/*
+ * jansson's reason for a syntax error without the token it quotes ("invalid escape
+ * near '\"s3cr\\q'"): that token may be a literal secret with a typo in it, and the
+ * message goes to the log. LINE:COL still say where to look.
+ */
+static void syntax_reason(const json_error_t *jerr, char out[JSON_ERROR_TEXT_LENGTH])
+{
+    char *near;
+
+    snprintf(out, JSON_ERROR_TEXT_LENGTH, "%s", jerr->text);
+    near = strstr(out, " near '");
+    if (near != NULL)
+        *near = '\0';
+}
+
 /* Parses text; name prefixes syntax errors as "NAME:LINE:COL: ...". */
 static struct config *config_parse_named(const char *name, const char *text, size_t len,
                                          struct error *err)
@@ -1035,12 +1050,14 @@ static struct config *config_parse_named(const char *name, const char *text, siz
     struct config *cfg = NULL;
     json_t *root = NULL;
     json_error_t jerr;
+    char reason[JSON_ERROR_TEXT_LENGTH];
     int ok = 0;
 
     root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {
+        syntax_reason(&jerr, reason);
         error_set(err, HS_ERR_CONFIG, "config", "%s:%d:%d: %s", name, jerr.line, jerr.column,
-                  jerr.text);
+                  reason);
         goto out;
     }
     if (!json_is_object(root)) {

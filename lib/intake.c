@@ -143,6 +143,16 @@ static int take_idempotency_key(const struct source_config *src,
     return 0;
 }
 
+/*
+ * A failed store call is a 503 whatever its code: a bare 404 from a misrouted
+ * endpoint must not read as "unknown path", nor any 4xx tell the provider to give up.
+ */
+static void store_unavailable(struct error *err)
+{
+    err->code = HS_ERR_TRANSIENT;
+    err->tag = "store_unavailable";
+}
+
 static int intake_run(struct intake *in, const struct intake_request *req,
                       intake_read_fn read_body, void *ctx, struct intake_result *r,
                       struct error *err)
@@ -192,7 +202,7 @@ static int intake_run(struct intake *in, const struct intake_request *req,
         goto out;
     r->encoded_key = key_encode(r->raw_key, r->raw_key_len);
     if (backlog_current(&in->backlog, in->store, clock_mono_ms(), &backlog, err) != 0) {
-        err->tag = "store_unavailable";
+        store_unavailable(err);
         goto out;
     }
     if (backlog > in->cfg->max_backlog) {
@@ -210,7 +220,7 @@ static int intake_run(struct intake *in, const struct intake_request *req,
                               body.data != NULL ? body.data : "", body.len, &envelope_len);
     key_object(KEY_PENDING, 0, src->name, r->encoded_key, object);
     if (store_put(in->store, object, envelope, envelope_len, err) != 0) {
-        err->tag = "store_unavailable";
+        store_unavailable(err);
         goto out;
     }
     rc = 0;

@@ -29,7 +29,7 @@ char *key_encode(const void *raw, size_t len);
 /* 1 when name is a valid source name: [a-z0-9_-]{1,64}. */
 int key_source_valid(const char *name);
 
-/* "pending/", "retry/", "done/", "dead/"; NULL for an unknown state name. */
+/* "pending/", "retry/", "done/", "dead/"; NULL for a value outside enum key_state. */
 const char *key_state_prefix(enum key_state state);
 
 /* Parses "pending", "retry", "done", "dead"; -1 when unknown. */

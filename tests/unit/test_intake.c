@@ -2,7 +2,7 @@
  * The handler pipeline without FastCGI: each refusal's status and JSON code,
  * that a refusal writes nothing, that reading stops at max_body + 1 bytes,
  * hostile idempotency keys staying inside pending/SOURCE/, back pressure,
- * and a failing store answering 503 with Retry-After.
+ * and a failing store answering 503 with Retry-After, whatever it failed with.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,10 +13,13 @@
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "backlog.h"
@@ -440,6 +443,78 @@ static void test_stalled_store_costs_one_timeout(void **state)
     close(fd);
 }
 
+/* An endpoint that answers every request 404 with no body, as a misrouted proxy does. */
+struct not_found_server {
+    int fd;
+    pthread_t thread;
+};
+
+static void *serve_not_found(void *arg)
+{
+    struct not_found_server *srv = arg;
+    static const char answer[] =
+        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+    for (;;) {
+        char chunk[4096];
+        int c = accept(srv->fd, NULL, NULL);
+        struct pollfd pfd;
+
+        if (c < 0)
+            return NULL;
+        /* The request head, then the answer; whatever else comes is read and dropped, so
+         * the close does not reset the connection before the client read the answer. */
+        if (read(c, chunk, sizeof(chunk)) > 0 && write(c, answer, sizeof(answer) - 1) > 0) {
+            shutdown(c, SHUT_WR);
+            pfd.fd = c;
+            pfd.events = POLLIN;
+            while (poll(&pfd, 1, 2000) > 0 && read(c, chunk, sizeof(chunk)) > 0)
+                continue;
+        }
+        close(c);
+    }
+}
+
+/* A store error is a 503 whatever its code: a 404 from the store is not "unknown path",
+ * and a provider told 4xx may drop the webhook instead of retrying. */
+static void test_store_not_found_answers_503(void **state)
+{
+    struct fixture *fx = *state;
+    struct call c = {"POST", "/hooks/plain", "{}", 2, -2, {"X-Id", "k1", NULL}};
+    struct intake_response resp;
+    struct body_reader reader;
+    struct not_found_server srv;
+    struct config *cfg;
+    struct store *store;
+    struct error err;
+    int port;
+    char *url;
+
+    srv.fd = stalled_listener(&port);
+    assert_int_equal(pthread_create(&srv.thread, NULL, serve_not_found, &srv), 0);
+    url = xasprintf("s3://bucket?endpoint=127.0.0.1:%d&tls=0\", \"access_key\": \"a\","
+                    " \"secret_key\": \"b",
+                    port);
+    cfg = load_config(url, 100);
+    free(url);
+    error_clear(&err);
+    store = store_open(&cfg->store, &err);
+    assert_non_null(store);
+    intake_init(&fx->in, cfg, store);
+    call_intake(fx, &c, &resp, &reader);
+    if (resp.status != 503)
+        fail_msg("status %d, want 503 (%s)", resp.status, resp.body);
+    assert_true(resp.retry_after_s > 0);
+    assert_string_equal(answer_code(&resp), "store_unavailable");
+    intake_response_free(&resp);
+    intake_init(&fx->in, fx->cfg, fx->store);
+    store_close(store);
+    config_free(cfg);
+    shutdown(srv.fd, SHUT_RDWR);
+    pthread_join(srv.thread, NULL);
+    close(srv.fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -450,6 +525,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_backlog_full_answers_503, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_failure_answers_503, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stalled_store_costs_one_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_not_found_answers_503, setup, teardown),
     };
     struct error err;
     int failed;

@@ -457,7 +457,7 @@ static void test_standard_sign_round_trip(void **state)
     headers_add(&h, "Webhook-Timestamp", "4102444800");
     headers_add(&h, "Webhook-Signature", value);
     assert_int_equal(sig_verify(&v, &h, body, sizeof(body), 4102444800, &err), 0);
-    /* One flipped byte in a binary body is caught. */
+    /* A binary body one byte short is caught. */
     assert_int_equal(sig_verify(&v, &h, body, sizeof(body) - 1, 4102444800, &err), -1);
     assert_string_equal(err.tag, BAD);
     headers_free(&h);
