@@ -108,33 +108,38 @@ static void install_signals(void)
     sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* Counts the spool, writes _stats/backlog.json and the metrics file; -1 on a store error. */
+/*
+ * Counts the spool and writes _stats/backlog.json, then the metrics file; -1 when the
+ * spool could not be counted or written. The metrics file is local, so it is written
+ * even then (without the backlog gauge when nothing was counted): monitoring keeps
+ * seeing the passes and their failures while the store is down.
+ */
 static int report(struct store *s, struct metrics *m, const char *metrics_file)
 {
     struct census c;
     struct backlog_counts total;
+    const struct backlog_counts *counted = NULL;
     struct backlog_source *sources = NULL;
     struct error err;
     int rc = -1;
 
+    memset(&c, 0, sizeof(c));
     error_clear(&err);
     if (census_count(s, CENSUS_STATE(KEY_PENDING) | CENSUS_STATE(KEY_RETRY) |
                             CENSUS_STATE(KEY_DEAD),
                      &c, &err) != 0) {
         log_error("backlog_count_failed", err.msg);
-        return -1;
+    } else {
+        census_backlog(&c, &total, &sources);
+        counted = &total;
+        if (backlog_write(s, &total, sources, c.n_sources, &err) != 0)
+            log_error("backlog_write_failed", err.msg);
+        else
+            rc = 0;
     }
-    census_backlog(&c, &total, &sources);
-    if (backlog_write(s, &total, sources, c.n_sources, &err) != 0) {
-        log_error("backlog_write_failed", err.msg);
-        goto out;
-    }
-    if (metrics_file != NULL && metrics_write(m, metrics_file, &total, &err) != 0) {
-        /* The metrics file is local and not the spool: logged, not a store failure. */
+    error_clear(&err);
+    if (metrics_file != NULL && metrics_write(m, metrics_file, counted, &err) != 0)
         log_error("metrics_write_failed", err.msg);
-    }
-    rc = 0;
-out:
     free(sources);
     census_free(&c);
     return rc;

@@ -221,6 +221,14 @@ static int replay_one(struct store *s, const char *key, FILE *out, FILE *errout)
         rc = store_exit(&err);
         goto out;
     }
+    /* A drain that met pending/ while done/ still stood deleted pending/ as a duplicate;
+     * with done/ gone, the second write makes sure the webhook is still somewhere. */
+    if (parts.state == KEY_DONE && store_put(s, next, text, len, &err) != 0) {
+        fprintf(errout, "unable to write '%s' again after deleting '%s': %s\n", next, key,
+                err.msg);
+        rc = store_exit(&err);
+        goto out;
+    }
     fprintf(out, "%s -> %s\n", key, next);
 out:
     free(text);

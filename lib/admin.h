@@ -9,7 +9,10 @@
  *
  * A replay resets the delivery record (attempts and outcome go to "history",
  * envelope_reset_delivery) and writes pending/SOURCE/KEY before it deletes
- * the old object, so a crash leaves two copies, never none.
+ * the old object, so a crash leaves two copies, never none. A replay of done/
+ * writes pending/ once more after the delete: a drain running meanwhile may
+ * have met pending/ beside done/ and deleted it as a duplicate (the drain's
+ * side of this is in drain.h).
  *
  * Results go to out, problems to errout, one line each. Exit codes: 0 done,
  * 1 some objects could not be read or moved (missing, unparseable), 2 usage

@@ -502,6 +502,51 @@ out:
     headers_free(&orig);
 }
 
+/*
+ * Deletes an object whose key is in done/ already (a provider's retry, or a crash after
+ * done/ was written). A replay of done/ writes pending/, then deletes done/: when done/
+ * is gone by the time the object is deleted, the object was that replay's webhook and
+ * is written back, so the two deletes never leave it nowhere.
+ */
+static void drop_duplicate(struct worker *w, const struct item *it, const struct buf *data,
+                           const char *done)
+{
+    struct store *s = w->d->o.store;
+    struct log_fields f = LOG_FIELDS_INIT;
+    struct error err;
+    int exists;
+
+    error_clear(&err);
+    if (store_del(s, it->object, &err) != 0) {
+        log_store_error("store_del_failed", it->object, &err);
+        w->counts.store_errors++;
+        return;
+    }
+    exists = store_exists(s, done, &err);
+    if (exists < 0) {
+        /* Unknown: written back as if done/ were gone; a duplicate costs less than a loss. */
+        log_store_error("store_exists_failed", done, &err);
+        w->counts.store_errors++;
+    }
+    if (exists != 1) {
+        const char *bytes = data->data != NULL ? data->data : "";
+
+        error_clear(&err);
+        if (store_put(s, it->object, bytes, data->len, &err) != 0) {
+            log_store_error("store_put_failed", it->object, &err);
+            w->counts.store_errors++;
+        } else if (exists == 0) {
+            w->counts.deferred++;
+        }
+        return;
+    }
+    w->counts.duplicates++;
+    f.source = it->parts.source;
+    f.key = it->parts.encoded;
+    f.object = it->object;
+    log_event(LOG_INFO, "duplicate", &f);
+}
+
 static void process(struct worker *w, const struct item *it)
 {
     const struct source_config *src = &w->d->o.cfg->sources[it->source];
@@ -509,7 +554,6 @@ static void process(struct worker *w, const struct item *it)
     struct envelope *e = NULL;
     struct error err;
     struct buf data;
-    struct log_fields f = LOG_FIELDS_INIT;
     char done[KEY_OBJECT_MAX + 1];
     int exists;
 
@@ -540,17 +584,7 @@ static void process(struct worker *w, const struct item *it)
         goto out;
     }
     if (exists == 1) {
-        /* Delivered before (a provider's retry, or a crash after done/ was written). */
-        if (store_del(s, it->object, &err) != 0) {
-            log_store_error("store_del_failed", it->object, &err);
-            w->counts.store_errors++;
-            goto out;
-        }
-        w->counts.duplicates++;
-        f.source = it->parts.source;
-        f.key = it->parts.encoded;
-        f.object = it->object;
-        log_event(LOG_INFO, "duplicate", &f);
+        drop_duplicate(w, it, &data, done);
         goto out;
     }
     e = envelope_parse(data.data != NULL ? data.data : "", data.len, &err);

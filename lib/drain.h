@@ -7,10 +7,12 @@
  * follows the window (queue + in-flight objects + one listing page), never
  * the backlog. Per object:
  *
- *   get (over the read cap: moved to dead/ unread, the reason logged)
+ *   destination paused: left untouched, not even read
+ *   -> get (over the read cap: moved to dead/ unread, the reason logged)
+ *   -> done/SOURCE/KEY exists: delete the object, deliver nothing (and write it
+ *      back when done/ is gone by then: a replay of done/ ran meanwhile)
  *   -> parse (unparseable: dead/ as a new envelope around the bytes, with the reason)
- *   -> done/SOURCE/KEY exists: delete the object, deliver nothing
- *   -> attempts already at the schedule's length: dead/
+ *   -> attempts already at the schedule's length, or a body that cannot be decoded: dead/
  *   -> guard (rate limit; a paused destination leaves the object untouched)
  *   -> deliver -> 2xx: done/; 410 or schedule exhausted: dead/;
  *      else retry/DUE/ with DUE = now + schedule_s[attempts] +-10 % jitter,
@@ -56,7 +58,8 @@ struct drain_counts {
     long delivered;    /* 2xx, moved to done/ */
     long failed;       /* failed attempts rescheduled to retry/ */
     long dead;         /* moved to dead/ (410, schedule exhausted, unparseable) */
-    long deferred;     /* left untouched: paused destination, unknown source, taken by another */
+    long deferred;     /* left in place: paused destination, unknown source, taken by another,
+                          written back after a replay */
     long duplicates;   /* already in done/: deleted without delivery */
     long store_errors; /* a store call failed; the object stays where it was */
 };
@@ -68,8 +71,8 @@ struct drain *drain_new(const struct drain_options *opts);
 
 /*
  * Runs one pass, adding to *counts (zeroed by the caller). -1 with err when
- * the spool could not be listed (store unavailable); objects already queued
- * are still finished.
+ * the spool could not be listed (store unavailable) or a worker thread could
+ * not start; objects already queued are still finished.
  */
 int drain_pass(struct drain *d, struct drain_counts *counts, struct error *err)
     __attribute__((warn_unused_result));
