@@ -104,6 +104,8 @@ void delivery_headers(const struct headers *orig, const struct delivery_meta *me
             continue;
         if (header_dropped(h->name, connection, signing))
             continue;
+        if (meta->secret_header != NULL && strcasecmp(h->name, meta->secret_header) == 0)
+            continue;
         headers_add(out, h->name, h->value);
     }
     headers_add(out, "Idempotency-Key", meta->key);

@@ -48,6 +48,8 @@ struct delivery_meta {
     int attempt;                /* 1-based: Hookspool-Attempt */
     const struct secret *sign;  /* NULL or len 0: no Standard Webhooks headers */
     int64_t now_s;              /* webhook-timestamp */
+    const char *secret_header;  /* NULL, or a header that carried the source's shared
+                                   secret (token scheme): never forwarded */
 };
 
 /*

@@ -447,6 +447,8 @@ static void deliver(struct worker *w, const struct item *it, struct envelope *e)
     meta.attempt = (int)attempts + 1;
     meta.sign = dest->sign_secret.len > 0 ? &dest->sign_secret : NULL;
     meta.now_s = clock_now_ms() / 1000;
+    /* A token is the provider's password to hookspool, unlike an HMAC signature. */
+    meta.secret_header = src->verify.scheme == VERIFY_TOKEN ? src->verify.header : NULL;
     delivery_headers(&orig, &meta, body, body_len, &out);
     answered = delivery_post(w->delivery, &target, &out, body, body_len, &r) == 0;
     guard_report(w->d->guard, it->source, guard_outcome_of(answered ? r.status : 0),

@@ -34,7 +34,7 @@ static void headers_filtered_and_added(void **state)
 {
     struct headers orig;
     struct headers out;
-    struct delivery_meta meta = {"github", "abc%2F1", 3, NULL, 1800000000};
+    struct delivery_meta meta = {"github", "abc%2F1", 3, NULL, 1800000000, "X-Gitlab-Token"};
 
     (void)state;
     headers_init(&orig);
@@ -61,6 +61,7 @@ static void headers_filtered_and_added(void **state)
     headers_add(&orig, "X-Injected", "a\r\nX-Evil: 1");
     headers_add(&orig, "webhook-id", "msg_provider");
     headers_add(&orig, "X-Empty", "");
+    headers_add(&orig, "x-gitlab-token", "shared-secret");
     delivery_headers(&orig, &meta, "{}", 2, &out);
 
     assert_int_equal(out.n, 8);
@@ -89,7 +90,7 @@ static void headers_signed_verify(void **state)
     struct headers orig;
     struct headers out;
     struct error err;
-    struct delivery_meta meta = {"shop", "k1", 1, NULL, 0};
+    struct delivery_meta meta = {"shop", "k1", 1, NULL, 0, NULL};
     const char body[] = "{\"a\":1}";
 
     (void)state;
