@@ -287,12 +287,15 @@ static void answer_refusal(const struct error *err, struct intake_response *resp
                              NULL, NULL);
 }
 
+/* A one-key listing, not a HEAD: a HEAD cannot tell a missing bucket from a missing key. */
 static void answer_health(struct intake *in, struct intake_response *resp)
 {
+    struct store_page page;
     struct error err;
 
     error_clear(&err);
-    if (store_exists(in->store, BACKLOG_KEY, &err) >= 0) {
+    if (store_list(in->store, "_stats/", NULL, 1, &page, &err) == 0) {
+        store_page_free(&page);
         resp->status = 200;
         resp->body = json_answer("status", "ok", "store", store_describe(in->store), NULL, NULL);
         return;

@@ -390,6 +390,41 @@ static void test_store_failure_answers_503(void **state)
     config_free(cfg);
 }
 
+/* A bucket that does not exist is an unhealthy store, though a HEAD of a key says "absent". */
+static void test_health_missing_bucket_is_503(void **state)
+{
+    struct fixture *fx = *state;
+    struct call health = {"GET", "/hooks/_health", "", 0, -2, {NULL}};
+    const char *endpoint = getenv("HS_S3_ENDPOINT");
+    const char *access = getenv("S3_ACCESS_KEY");
+    const char *secret = getenv("S3_SECRET_KEY");
+    struct intake_response resp;
+    struct body_reader reader;
+    struct config *cfg;
+    struct store *store;
+    struct error err;
+    char *url;
+
+    if (endpoint == NULL || access == NULL || secret == NULL)
+        fail_msg("HS_S3_ENDPOINT and S3 credentials are not set: run through tests/run");
+    url = xasprintf("s3://no-such-bucket-hookspool?endpoint=%s&tls=0\", \"access_key\": \"%s\","
+                    " \"secret_key\": \"%s",
+                    endpoint, access, secret);
+    cfg = load_config(url, 100);
+    free(url);
+    error_clear(&err);
+    store = store_open(&cfg->store, &err);
+    assert_non_null(store);
+    intake_init(&fx->in, cfg, store);
+    call_intake(fx, &health, &resp, &reader);
+    assert_int_equal(resp.status, 503);
+    assert_string_equal(answer_code(&resp), "store_unavailable");
+    intake_response_free(&resp);
+    intake_init(&fx->in, fx->cfg, fx->store);
+    store_close(store);
+    config_free(cfg);
+}
+
 /* A listening socket that never accepts: connections complete, answers never come. */
 static int stalled_listener(int *port)
 {
@@ -525,6 +560,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_backlog_full_answers_503, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_failure_answers_503, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stalled_store_costs_one_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_health_missing_bucket_is_503, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_not_found_answers_503, setup, teardown),
     };
     struct error err;
