@@ -255,38 +255,20 @@ static int advance(struct worker *w, const struct item *it, const char *next, co
     return 0;
 }
 
-static int hex_value(char c)
+/* Counts, meters and logs a webhook that has just been written to dead/. */
+static void record_dead(struct worker *w, const struct item *it, const char *next,
+                        const char *reason)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
+    struct log_fields f = LOG_FIELDS_INIT;
 
-/* Percent-decodes an encoded key; a "sha256-" key stays as it is (the raw key is gone). */
-static char *key_decode(const char *encoded, size_t *len)
-{
-    size_t n = strlen(encoded);
-    char *out = xmalloc(n + 1);
-    size_t o = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        int hi = i + 2 < n ? hex_value(encoded[i + 1]) : -1;
-        int lo = i + 2 < n ? hex_value(encoded[i + 2]) : -1;
-
-        if (encoded[i] == '%' && hi >= 0 && lo >= 0) {
-            out[o++] = (char)(hi << 4 | lo);
-            i += 2;
-        } else {
-            out[o++] = encoded[i];
-        }
-    }
-    out[o] = '\0';
-    *len = o;
-    return out;
+    w->counts.dead++;
+    if (w->d->o.metrics != NULL)
+        metrics_dead(w->d->o.metrics);
+    f.source = it->parts.source;
+    f.key = it->parts.encoded;
+    f.object = next;
+    f.error = reason;
+    log_event(LOG_WARN, "dead", &f);
 }
 
 /*
@@ -302,7 +284,6 @@ static void bury_unparseable(struct worker *w, const struct item *it, const stru
     struct error err;
     char next[KEY_OBJECT_MAX + 1];
     char reason[DRAIN_REASON_MAX];
-    struct log_fields f = LOG_FIELDS_INIT;
     char *raw_key = NULL;
     char *wrapped = NULL;
     char *text = NULL;
@@ -326,14 +307,7 @@ static void bury_unparseable(struct worker *w, const struct item *it, const stru
     key_object(KEY_DEAD, 0, it->parts.source, it->parts.encoded, next);
     if (advance(w, it, next, text, len) != 0)
         goto out;
-    w->counts.dead++;
-    if (w->d->o.metrics != NULL)
-        metrics_dead(w->d->o.metrics);
-    f.source = it->parts.source;
-    f.key = it->parts.encoded;
-    f.object = next;
-    f.error = reason;
-    log_event(LOG_ERROR, "dead", &f);
+    record_dead(w, it, next, reason);
 out:
     free(text);
     envelope_free(e);
@@ -347,7 +321,6 @@ out:
  */
 static void bury_too_large(struct worker *w, const struct item *it, const char *why)
 {
-    struct log_fields f = LOG_FIELDS_INIT;
     struct error err;
     char next[KEY_OBJECT_MAX + 1];
 
@@ -358,14 +331,7 @@ static void bury_too_large(struct worker *w, const struct item *it, const char *
         w->counts.store_errors++;
         return;
     }
-    w->counts.dead++;
-    if (w->d->o.metrics != NULL)
-        metrics_dead(w->d->o.metrics);
-    f.source = it->parts.source;
-    f.key = it->parts.encoded;
-    f.object = next;
-    f.error = why;
-    log_event(LOG_ERROR, "dead", &f);
+    record_dead(w, it, next, why);
 }
 
 /* Waits for the guard; 1 to deliver, 0 to leave the object (paused, or stopping). */
@@ -410,7 +376,6 @@ static void deliver(struct worker *w, const struct item *it, struct envelope *e)
     struct headers orig;
     struct headers out;
     struct error err;
-    struct log_fields f = LOG_FIELDS_INIT;
     char next[KEY_OBJECT_MAX + 1];
     char reason[DRAIN_REASON_MAX];
     unsigned char *body = NULL;
@@ -488,14 +453,7 @@ move:
     } else if (state == DRAIN_NEXT_RETRY) {
         w->counts.failed++;
     } else {
-        w->counts.dead++;
-        if (w->d->o.metrics != NULL)
-            metrics_dead(w->d->o.metrics);
-        f.source = it->parts.source;
-        f.key = it->parts.encoded;
-        f.object = next;
-        f.error = reason;
-        log_event(LOG_WARN, "dead", &f);
+        record_dead(w, it, next, reason);
     }
 out:
     free(text);

@@ -47,6 +47,39 @@ hashed:
     return out;
 }
 
+static int hex_digit_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+char *key_decode(const char *encoded, size_t *len)
+{
+    size_t n = strlen(encoded);
+    char *out = xmalloc(n + 1);
+    size_t o = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        int hi = i + 2 < n ? hex_digit_value(encoded[i + 1]) : -1;
+        int lo = i + 2 < n ? hex_digit_value(encoded[i + 2]) : -1;
+
+        if (encoded[i] == '%' && hi >= 0 && lo >= 0) {
+            out[o++] = (char)(hi << 4 | lo);
+            i += 2;
+        } else {
+            out[o++] = encoded[i];
+        }
+    }
+    out[o] = '\0';
+    *len = o;
+    return out;
+}
+
 int key_source_valid(const char *name)
 {
     size_t n = strlen(name);

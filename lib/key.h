@@ -26,6 +26,13 @@ enum key_state { KEY_PENDING, KEY_RETRY, KEY_DONE, KEY_DEAD };
 /* Encodes raw (any bytes, NUL included) into a fresh string. */
 char *key_encode(const void *raw, size_t len);
 
+/*
+ * The inverse of key_encode for keys that were not hashed: %XX back to its
+ * byte. A "sha256-" key comes back as it is (its raw key is gone). Fresh
+ * string (NUL-terminated; it may hold NULs, so use *len); caller frees.
+ */
+char *key_decode(const char *encoded, size_t *len);
+
 /* 1 when name is a valid source name: [a-z0-9_-]{1,64}. */
 int key_source_valid(const char *name);
 

@@ -243,11 +243,41 @@ static void test_hash(void **state)
     assert_true(key_hash("github", "abd") != key_hash("github", "abc"));
 }
 
+/* key_decode undoes key_encode, NULs and high bytes included; hashed keys stay hashed. */
+static void test_decode_round_trip(void **state)
+{
+    static const char *const raws[] = {"abc", "a/b c", "../etc", ".hidden", "%41", ""};
+    const char nul_key[] = {'a', '\0', '\xff', 'b'};
+    char *encoded;
+    char *decoded;
+    size_t len;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(raws) / sizeof(raws[0]); i++) {
+        encoded = key_encode(raws[i], strlen(raws[i]));
+        decoded = key_decode(encoded, &len);
+        assert_int_equal(len, strlen(raws[i]));
+        assert_memory_equal(decoded, raws[i], len);
+        free(encoded);
+        free(decoded);
+    }
+    encoded = key_encode(nul_key, sizeof(nul_key));
+    decoded = key_decode(encoded, &len);
+    assert_int_equal(len, sizeof(nul_key));
+    assert_memory_equal(decoded, nul_key, len);
+    free(encoded);
+    free(decoded);
+    decoded = key_decode("sha256-00ff", &len);
+    assert_string_equal(decoded, "sha256-00ff");
+    free(decoded);
+}
+
 int main(void)
 {
     static const struct CMUnitTest fixed[] = {
         cmocka_unit_test(test_object_longest), cmocka_unit_test(test_source_valid),
         cmocka_unit_test(test_state_names),    cmocka_unit_test(test_hash),
+        cmocka_unit_test(test_decode_round_trip),
     };
     struct CMUnitTest tests[ARRAY_LEN(fixed) + ARRAY_LEN(ENCODE_CASES) + ARRAY_LEN(LONG_CASES) +
                             ARRAY_LEN(OBJECT_CASES) + ARRAY_LEN(BAD_OBJECTS)];
