@@ -6,6 +6,7 @@
 #   make valgrind   the unit tests under valgrind (with MinIO for the S3 cases)
 #   make fuzz       build and run each libFuzzer target for FUZZ_SECONDS
 #   make bench      the load benchmarks in bench/
+#   make lint       -Werror builds with gcc and clang
 #   make run        lighttpd + handler + drain on 127.0.0.1:8080, file:// store
 #   make install    PREFIX=/usr/local (DESTDIR honoured)
 
@@ -132,8 +133,10 @@ bench: all
 format:
 	clang-format -i lib/*.[ch] handler/*.c drain/*.c tests/unit/*.c tests/helpers/*.c tests/fuzz/*.c
 
+# Every warning an error, under both compilers (they catch different things).
 lint:
-	@$(MAKE) --no-print-directory clean-build WERROR=-Werror all
+	@$(MAKE) --no-print-directory BUILD=build-lint WERROR=-Werror all
+	@$(MAKE) --no-print-directory BUILD=build-lint-clang CC=clang WERROR=-Werror all
 
 install: $(PROGRAMS)
 	install -d $(DESTDIR)$(PREFIX)/bin
@@ -147,7 +150,4 @@ run:
 	@BUILD=$(BUILD) infra/run.sh
 
 clean:
-	rm -rf build build-asan build-fuzz
-
-clean-build:
-	rm -rf $(BUILD)
+	rm -rf build build-asan build-fuzz build-lint build-lint-clang
