@@ -4,9 +4,11 @@
  * PREFIX, when given, goes in front of every key and comes off every listed key.
  *
  * libs3 2.0 has no timeout argument, so every request runs in an S3RequestContext
- * of its own that this file drives with select() until the call's deadline
- * (timeout_ms after the store call began), then destroys, which aborts the
- * transfer. The callbacks fill a per-call struct on the caller's stack, and the
+ * that this file drives with select() until the call's deadline (timeout_ms
+ * after the store call began). Each thread keeps one context between calls, so
+ * its curl multi handle keeps connections alive (no TCP or TLS handshake per
+ * webhook); a call that times out destroys it, which aborts the transfer, and
+ * the next call starts a new one. The callbacks fill a per-call struct on the caller's stack, and the
  * driver is read-only after open: a handle is shared by threads without locks.
  *
  * libs3 2.0 quirks handled here:
@@ -26,6 +28,7 @@
 #include <libs3.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,10 +187,27 @@ static const S3ListBucketHandler list_handler = {
     .listBucketCallback = on_list,
 };
 
+/* The calling thread's request context, kept between calls (see the top of this file). */
+static pthread_key_t thread_context;
+static int initialised; /* set and cleared by the once-per-process init and cleanup */
+
+static void context_free(void *ctx)
+{
+    S3_destroy_request_context(ctx);
+}
+
+/* Destroys ctx, aborting what runs in it; the thread's next call makes a new one. */
+static void drop_context(S3RequestContext *ctx)
+{
+    S3_destroy_request_context(ctx);
+    pthread_setspecific(thread_context, NULL);
+}
+
 /*
- * Drives the one request in ctx until it completes or the call's deadline passes,
- * then destroys ctx, which aborts a request still running (its complete callback
- * then reports S3StatusInterrupted). The outcome is in c.
+ * Drives the one request in ctx until it completes or the call's deadline passes.
+ * A request still running then is aborted by destroying ctx (its complete
+ * callback reports S3StatusInterrupted); a completed one leaves ctx, and its
+ * connection, for the thread's next call. The outcome is in c.
  */
 static void run(struct s3_call *c, S3RequestContext *ctx)
 {
@@ -203,7 +223,7 @@ static void run(struct s3_call *c, S3RequestContext *ctx)
         struct timeval tv;
 
         if (S3_runonce_request_context(ctx, &remaining) != S3StatusOK) {
-            S3_destroy_request_context(ctx);
+            drop_context(ctx);
             c->status = S3StatusInternalError;
             return;
         }
@@ -212,13 +232,14 @@ static void run(struct s3_call *c, S3RequestContext *ctx)
         wait_ms = c->deadline_ms - clock_mono_ms();
         if (wait_ms <= 0) {
             c->timed_out = 1;
-            break;
+            drop_context(ctx);
+            return;
         }
         FD_ZERO(&rd);
         FD_ZERO(&wr);
         FD_ZERO(&ex);
         if (S3_get_request_context_fdsets(ctx, &rd, &wr, &ex, &maxfd) != S3StatusOK) {
-            S3_destroy_request_context(ctx);
+            drop_context(ctx);
             c->status = S3StatusInternalError;
             return;
         }
@@ -232,13 +253,18 @@ static void run(struct s3_call *c, S3RequestContext *ctx)
         /* EINTR and readiness alike lead to the next runonce. */
         (void)select(maxfd + 1, &rd, &wr, &ex, &tv);
     }
-    S3_destroy_request_context(ctx);
 }
 
 static int new_context(S3RequestContext **ctx, struct error *err)
 {
-    if (S3_create_request_context(ctx) == S3StatusOK)
+    *ctx = pthread_getspecific(thread_context);
+    if (*ctx != NULL)
         return 0;
+    if (S3_create_request_context(ctx) == S3StatusOK &&
+        pthread_setspecific(thread_context, *ctx) == 0)
+        return 0;
+    if (*ctx != NULL)
+        S3_destroy_request_context(*ctx);
     *ctx = NULL;
     error_set(err, HS_ERR_TRANSIENT, "store_s3", "unable to create a libs3 request context");
     return -1;
@@ -740,8 +766,10 @@ int store_s3_global_init(struct error *err)
     /* No default host: every bucket context names its endpoint. */
     S3Status status = S3_initialize("hookspool", S3_INIT_ALL, NULL);
 
-    if (status == S3StatusOK)
+    if (status == S3StatusOK && pthread_key_create(&thread_context, context_free) == 0) {
+        initialised = 1;
         return 0;
+    }
     error_set(err, HS_ERR_PERMANENT, "store_init", "unable to initialise libs3: %s",
               S3_get_status_name(status));
     return -1;
@@ -749,6 +777,16 @@ int store_s3_global_init(struct error *err)
 
 void store_s3_global_cleanup(void)
 {
+    S3RequestContext *ctx;
+
+    if (!initialised)
+        return;
+    initialised = 0;
+    /* Other threads' contexts went with their threads; this one's goes now. */
+    ctx = pthread_getspecific(thread_context);
+    if (ctx != NULL)
+        drop_context(ctx);
+    pthread_key_delete(thread_context);
     S3_deinitialize();
     /* S3_initialize ran curl_global_init, which S3_deinitialize leaves in place. */
     curl_global_cleanup();
