@@ -31,8 +31,14 @@
 #include "store_backend.h"
 #include "xmalloc.h"
 
-/* Rounds of "make the parent, then use it" before a vanishing parent is an error. */
-#define FS_PARENT_TRIES 8
+/*
+ * Rounds of "make the parent, then use it" before a vanishing parent is an
+ * error. Each round loses only to a del that emptied and pruned the very same
+ * directory in between, so rounds are cheap and many: a handler's put must not
+ * fail because a drain is busy deleting beside it (8 were seen used up under
+ * a sanitizer with eight threads).
+ */
+#define FS_PARENT_TRIES 1000
 #define FS_READ_CHUNK 32768
 /* Webhooks carry their request headers: no access for others, whatever the umask.
  * The group may share the spool (a handler and a drain under different users). */
