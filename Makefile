@@ -13,6 +13,9 @@
 CC ?= cc
 BUILD ?= build
 PREFIX ?= /usr/local
+# CI may run without HOME; the tools are cached in the user's home either way.
+HOME ?= $(shell getent passwd "$$(id -u)" | cut -d: -f6)
+export HOME
 HOOKSPOOL_CACHE ?= $(HOME)/.cache/hookspool
 FUZZ_SECONDS ?= 30
 export HOOKSPOOL_CACHE

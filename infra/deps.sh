@@ -8,6 +8,9 @@ set -euo pipefail
 
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c # last commit of the archived repository
 MC_VERSION=v0.0.0-20250313080218-cf909e1063a9
+# CI may run without HOME (go needs one too); the tools are cached in the user's home.
+HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+export HOME
 CACHE=${HOOKSPOOL_CACHE:-$HOME/.cache/hookspool}
 export PATH="$PATH:/usr/local/go/bin"
 

@@ -4,6 +4,9 @@
 #   tests/minio.sh start DIR    writes DIR/env (source it), prints nothing else
 #   tests/minio.sh stop DIR
 set -euo pipefail
+# CI may run without HOME (go needs one too); the tools are cached in the user's home.
+HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+export HOME
 CACHE=${HOOKSPOOL_CACHE:-$HOME/.cache/hookspool}
 cmd=$1 dir=$2
 

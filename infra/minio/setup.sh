@@ -54,7 +54,7 @@ scheme=https
 [ "$tls" = 0 ] && scheme=http
 rule_prefix=${prefix:+$prefix/}done/
 
-MC=${MC:-$(command -v mc || echo "${HOOKSPOOL_CACHE:-$HOME/.cache/hookspool}/bin/mc")}
+MC=${MC:-$(command -v mc || echo "${HOOKSPOOL_CACHE:-${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}/.cache/hookspool}/bin/mc")}
 [ -x "$MC" ] || die "mc not found (set MC=/path/to/mc, or run infra/deps.sh)"
 
 # A private mc config dir and an alias from the environment: nothing is
