@@ -10,6 +10,8 @@
 #   HOOKSPOOL_RUN_DIR    state: config, spool, logs (default ./.run, git-ignored)
 #   BUILD                build directory holding the programs (default build)
 set -uo pipefail
+# lighttpd lives in /usr/sbin, which a user's PATH may lack.
+export PATH="$PATH:/usr/sbin:/sbin"
 cd "$(dirname "$0")/.." || exit 1
 TOP=$PWD
 BUILD=${BUILD:-build}
