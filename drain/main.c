@@ -4,6 +4,7 @@
  * config, opens the store, handles signals and loops; see DESIGN.md "Drain".
  */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,9 @@
 
 enum { EXIT_DONE = 0, EXIT_RESCHEDULED = 1, EXIT_USAGE = 2, EXIT_STORE = 3 };
 
-static volatile sig_atomic_t stop_requested;
+/* Lock-free, so a signal handler may store it and worker threads read it. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the stop flag must be a lock-free atomic");
+static atomic_int stop_requested;
 
 static void on_signal(int sig)
 {

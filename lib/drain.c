@@ -64,7 +64,7 @@ struct pass {
 
 static int stopping(const struct drain *d)
 {
-    return d->o.stop != NULL && *d->o.stop != 0;
+    return d->o.stop != NULL && atomic_load(d->o.stop) != 0;
 }
 
 static void queue_init(struct queue *q, size_t cap)

@@ -32,7 +32,7 @@
 #ifndef HS_DRAIN_H
 #define HS_DRAIN_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,7 +51,8 @@ struct drain_options {
     unsigned shard_i;                   /* this drain's shard, < shard_n */
     unsigned shard_n;                   /* 1: every key */
     struct metrics *metrics;            /* borrowed; NULL: none */
-    volatile sig_atomic_t *stop;        /* borrowed; NULL: never stops early */
+    const atomic_int *stop;             /* borrowed; NULL: never stops early; set from a
+                                           signal handler, read by the worker threads */
 };
 
 struct drain_counts {

@@ -871,7 +871,7 @@ static void replay_every_call_fails_in_turn(void **state)
 /* A drain passing over the spool again and again on its own thread. */
 struct drain_loop {
     struct fixture *fx;
-    volatile sig_atomic_t stop;
+    atomic_int stop;
     atomic_long passes;
     atomic_int failed; /* a pass could not list the spool */
     pthread_t thread;
