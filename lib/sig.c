@@ -121,6 +121,35 @@ static int next_field(const char **cursor, char delim, const char **field, size_
     return 1;
 }
 
+/*
+ * 1 when an entry of the delim-separated list that starts with prefix decodes
+ * (enc) to a signature one of macs matches. Other versions' entries, and ones
+ * that do not decode, are passed over: the others may still match. Every
+ * entry is compared, without an early exit.
+ */
+static int any_entry_matches(const struct macs *macs, const char *list, char delim,
+                             const char *prefix, enum verify_encoding enc)
+{
+    size_t prefix_len = strlen(prefix);
+    const char *cursor = list;
+    const char *field;
+    size_t field_len;
+    int match = 0;
+
+    while (next_field(&cursor, delim, &field, &field_len)) {
+        unsigned char *sig;
+        size_t sig_len = 0;
+
+        if (field_len < prefix_len || memcmp(field, prefix, prefix_len) != 0)
+            continue;
+        sig = decode_signature(enc, field + prefix_len, field_len - prefix_len, &sig_len);
+        if (sig != NULL)
+            match |= macs_match(macs, sig, sig_len);
+        free_wiped(sig, sig_len);
+    }
+    return match;
+}
+
 /* Epoch seconds from 1 to SIG_TIMESTAMP_DIGITS_MAX decimal digits and nothing else. */
 static int parse_timestamp(const char *text, size_t n, int64_t *out)
 {
@@ -286,7 +315,6 @@ static int verify_stripe(const struct verify_config *v, const struct headers *h,
     size_t ts_len = 0;
     size_t n_v1 = 0;
     int64_t ts = 0;
-    int match = 0;
     int rc = -1;
 
     if (value == NULL) {
@@ -323,20 +351,7 @@ static int verify_stripe(const struct verify_config *v, const struct headers *h,
     head = xasprintf("%.*s.", (int)ts_len, ts_text);
     msg = join_message(head, body, body_len, &msg_len);
     macs_compute(&macs, v, DIGEST_SHA256, msg, msg_len);
-    cursor = value;
-    while (next_field(&cursor, ',', &field, &field_len)) {
-        unsigned char *sig;
-        size_t sig_len = 0;
-
-        if (field_len < 3 || memcmp(field, "v1=", 3) != 0)
-            continue;
-        /* An entry that is not hex cannot match; the others may still. */
-        sig = codec_hex_decode(field + 3, field_len - 3, &sig_len);
-        if (sig != NULL)
-            match |= macs_match(&macs, sig, sig_len);
-        free_wiped(sig, sig_len);
-    }
-    if (!match) {
+    if (!any_entry_matches(&macs, value, ',', "v1=", VERIFY_HEX)) {
         set_no_match(err, SIG_STRIPE_HEADER);
         goto out;
     }
@@ -367,11 +382,7 @@ static int verify_standard(const struct verify_config *v, const struct headers *
     size_t msg_len = 0;
     const char *const *names;
     const char *values[3];
-    const char *cursor;
-    const char *field;
-    size_t field_len;
     int64_t ts = 0;
-    int match = 0;
     int rc = -1;
 
     /* The webhook-* set wins when any of its headers is there: a mix is never stitched together. */
@@ -396,19 +407,7 @@ static int verify_standard(const struct verify_config *v, const struct headers *
     head = xasprintf("%s.%s.", values[0], values[1]);
     msg = join_message(head, body, body_len, &msg_len);
     macs_compute(&macs, v, DIGEST_SHA256, msg, msg_len);
-    cursor = values[2];
-    while (next_field(&cursor, ' ', &field, &field_len)) {
-        unsigned char *sig;
-        size_t sig_len = 0;
-
-        if (field_len < 3 || memcmp(field, "v1,", 3) != 0)
-            continue;
-        sig = codec_base64_decode(field + 3, field_len - 3, &sig_len);
-        if (sig != NULL)
-            match |= macs_match(&macs, sig, sig_len);
-        free_wiped(sig, sig_len);
-    }
-    if (!match) {
+    if (!any_entry_matches(&macs, values[2], ' ', "v1,", VERIFY_BASE64)) {
         set_no_match(err, names[2]);
         goto out;
     }

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,10 +326,18 @@ int store_list(struct store *s, const char *prefix, const char *start_after, siz
         error_set(err, HS_ERR_INPUT, "bad_store_list", "max_keys must be at least 1");
         return -1;
     }
+    /* One key more than asked says whether more follow. */
     rc = injected(s, err) ? -1
-                          : s->ops->list(s->driver, prefix, start_after, max_keys, page, err);
-    if (rc < 0)
+                          : s->ops->list(s->driver, prefix, start_after,
+                                         max_keys < SIZE_MAX ? max_keys + 1 : max_keys, page, err);
+    if (rc < 0) {
         store_page_free(page);
+    } else if (page->n > max_keys) {
+        for (size_t i = max_keys; i < page->n; i++)
+            free(page->keys[i]);
+        page->n = max_keys;
+        page->truncated = 1;
+    }
     return finish(s, rc, start, prefix, err, "unable to list '%s'", prefix);
 }
 

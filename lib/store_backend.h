@@ -86,13 +86,14 @@ struct store_ops {
     int (*copy)(void *driver, const char *from, const char *to, struct error *err);
 
     /*
-     * list: required. Fills page with at most max_keys keys that start with prefix
-     * and sort strictly after start_after (NULL: from the beginning), in byte order,
-     * and sets truncated when more follow. Memory is bounded by max_keys, never by
-     * the number of objects. Objects written or removed during a list may or may
-     * not appear. No side effects; safe to repeat.
+     * list: required. Fills page->keys/n with at most limit keys that start with
+     * prefix and sort strictly after start_after (NULL: from the beginning), in
+     * byte order; fewer than limit only when no more follow. store.c asks for one
+     * key more than its caller and sets truncated from that. Memory is bounded by
+     * limit, never by the number of objects. Objects written or removed during a
+     * list may or may not appear. No side effects; safe to repeat.
      */
-    int (*list)(void *driver, const char *prefix, const char *start_after, size_t max_keys,
+    int (*list)(void *driver, const char *prefix, const char *start_after, size_t limit,
                 struct store_page *page, struct error *err);
 
     /* close: required. Frees the driver; no op runs on it concurrently or after. */

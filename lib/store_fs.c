@@ -422,14 +422,14 @@ out:
  * A listing walks the tree depth first, each directory's entries sorted by name, a
  * directory's name taken as name + "/": then keys come out in byte order ("a.c" <
  * "a/b" because '.' < '/'). Subtrees that cannot hold a key in range are never
- * opened, and the walk stops at max_keys + 1 keys (the extra one says "truncated").
+ * opened, and the walk stops once it holds the limit store.c asked for.
  */
 struct fs_list {
     const struct fs_driver *d;
     const char *prefix;
     size_t prefix_len;
     const char *after; /* NULL: from the start */
-    size_t want;       /* max_keys + 1 */
+    size_t want;       /* the limit store.c asked for */
     char **keys;
     size_t n;
     size_t alloc;
@@ -649,7 +649,7 @@ out:
     return rc;
 }
 
-static int fs_list(void *driver, const char *prefix, const char *start_after, size_t max_keys,
+static int fs_list(void *driver, const char *prefix, const char *start_after, size_t limit,
                    struct store_page *page, struct error *err)
 {
     struct fs_list l;
@@ -663,18 +663,12 @@ static int fs_list(void *driver, const char *prefix, const char *start_after, si
     l.prefix = prefix;
     l.prefix_len = strlen(prefix);
     l.after = start_after;
-    l.want = max_keys < SIZE_MAX ? max_keys + 1 : max_keys;
+    l.want = limit;
     /* Start in the deepest directory the prefix names whole: "pending/gi" -> "pending/". */
     memcpy(l.path, prefix, base_len);
     l.path[base_len] = '\0';
     if (list_dir(&l, base_len, err) < 0)
         goto out;
-    if (l.n > max_keys) {
-        for (i = max_keys; i < l.n; i++)
-            free(l.keys[i]);
-        l.n = max_keys;
-        page->truncated = 1;
-    }
     page->keys = l.keys;
     page->n = l.n;
     l.keys = NULL;

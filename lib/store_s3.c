@@ -270,6 +270,13 @@ static int new_context(S3RequestContext **ctx, struct error *err)
     return -1;
 }
 
+/* 1 when the call completed with "no such key" (with or without an error body). */
+static int call_missing(const struct s3_call *c)
+{
+    return !c->timed_out &&
+           (c->status == S3StatusErrorNoSuchKey || c->status == S3StatusHttpErrorNotFound);
+}
+
 /* What a failed call means for the caller; a reason without the key (store.c adds it). */
 static void call_error(const struct s3_call *c, struct error *err)
 {
@@ -458,8 +465,7 @@ static int s3_exists(void *driver, const char *key, struct error *err)
     full = full_key(d, key);
     S3_head_object(&d->bucket_ctx, full, ctx, &response_handler, &c);
     run(&c, ctx);
-    if (!c.timed_out &&
-        (c.status == S3StatusErrorNoSuchKey || c.status == S3StatusHttpErrorNotFound)) {
+    if (call_missing(&c)) {
         rc = 0;
         goto out;
     }
@@ -487,8 +493,7 @@ static int s3_del(void *driver, const char *key, struct error *err)
     full = full_key(d, key);
     S3_delete_object(&d->bucket_ctx, full, ctx, &response_handler, &c);
     run(&c, ctx);
-    if (c.timed_out || (c.status != S3StatusOK && c.status != S3StatusErrorNoSuchKey &&
-                        c.status != S3StatusHttpErrorNotFound)) {
+    if (c.timed_out || (c.status != S3StatusOK && !call_missing(&c))) {
         call_error(&c, err);
         goto out;
     }
@@ -552,7 +557,7 @@ out:
     return rc;
 }
 
-static int s3_list(void *driver, const char *prefix, const char *start_after, size_t max_keys,
+static int s3_list(void *driver, const char *prefix, const char *start_after, size_t limit,
                    struct store_page *page, struct error *err)
 {
     const struct s3_driver *d = driver;
@@ -566,7 +571,7 @@ static int s3_list(void *driver, const char *prefix, const char *start_after, si
 
     call_init(&c, d);
     /* One key more than asked says whether the page is truncated. */
-    c.want = max_keys < SIZE_MAX ? max_keys + 1 : max_keys;
+    c.want = limit;
     full_prefix = full_key(d, prefix);
     if (start_after != NULL)
         marker = full_key(d, start_after);
@@ -605,12 +610,6 @@ static int s3_list(void *driver, const char *prefix, const char *start_after, si
         free(marker);
         marker = c.last;
         c.last = NULL;
-    }
-    if (c.n > max_keys) {
-        for (i = max_keys; i < c.n; i++)
-            free(c.keys[i]);
-        c.n = max_keys;
-        page->truncated = 1;
     }
     page->keys = c.keys;
     page->n = c.n;
