@@ -24,6 +24,7 @@
 #include "error.h"
 #include "headers.h"
 #include "sig.h"
+#include "loopback.h"
 
 static const char *find(const struct headers *h, const char *name)
 {
@@ -188,22 +189,6 @@ static void *serve_once(void *arg)
     return NULL;
 }
 
-static int listen_loopback(int *port)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(fd, 4), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    *port = ntohs(a.sin_port);
-    return fd;
-}
-
 static void post_reads_status_retry_after_and_sends_bytes(void **state)
 {
     static const unsigned char body[] = {0x00, 0xff, 'h', 'i', 0x0d, 0x0a, 0x80};
@@ -220,7 +205,8 @@ static void post_reads_status_retry_after_and_sends_bytes(void **state)
     c.response = "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nContent-Length: 11\r\n"
                  "Connection: close\r\n\r\nslow\x01\xff down";
     buf_init(&c.request, 65536);
-    c.fd = listen_loopback(&port);
+    c.fd = loopback_listen(4, &port);
+    assert_true(c.fd >= 0);
     assert_int_equal(pthread_create(&t, NULL, serve_once, &c), 0);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/hook", port);
     headers_init(&h);
@@ -258,7 +244,7 @@ static void post_refused_is_no_answer(void **state)
     struct headers h;
     char url[64];
     int port;
-    int fd = listen_loopback(&port);
+    int fd = loopback_listen(4, &port);
 
     (void)state;
     close(fd); /* nothing listens there now */

@@ -56,6 +56,7 @@
 #include "log.h"
 #include "store.h"
 #include "xmalloc.h"
+#include "loopback.h"
 
 #define SEEDED 3         /* webhooks a drain scenario starts with */
 #define MAX_PASSES 12    /* far above what any scenario needs: more means a stuck object */
@@ -200,20 +201,10 @@ static void *dest_main(void *arg)
 
 static void dest_start(struct dest *d)
 {
-    struct sockaddr_in a;
-    socklen_t len = sizeof(a);
-
     memset(d, 0, sizeof(*d));
     pthread_mutex_init(&d->lock, NULL);
-    d->fd = socket(AF_INET, SOCK_STREAM, 0);
+    d->fd = loopback_listen(64, &d->port);
     assert_true(d->fd >= 0);
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(d->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(d->fd, 64), 0);
-    assert_int_equal(getsockname(d->fd, (struct sockaddr *)&a, &len), 0);
-    d->port = ntohs(a.sin_port);
     assert_int_equal(pipe(d->wake), 0);
     assert_int_equal(pthread_create(&d->thread, NULL, dest_main, d), 0);
 }

@@ -30,6 +30,7 @@
 #include "intake.h"
 #include "store.h"
 #include "xmalloc.h"
+#include "loopback.h"
 
 #define SECRET "s3cret"
 
@@ -425,23 +426,6 @@ static void test_health_missing_bucket_is_503(void **state)
     config_free(cfg);
 }
 
-/* A listening socket that never accepts: connections complete, answers never come. */
-static int stalled_listener(int *port)
-{
-    struct sockaddr_in addr;
-    socklen_t len = sizeof(addr);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-    memset(&addr, 0, sizeof(addr));
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
-    assert_int_equal(listen(fd, 16), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
-    *port = ntohs(addr.sin_port);
-    return fd;
-}
-
 /* A store that stops answering costs one store timeout per request, not two (the
  * backlog read and the write): the provider gets its 503 before its own timeout. */
 static void test_stalled_store_costs_one_timeout(void **state)
@@ -455,7 +439,7 @@ static void test_stalled_store_costs_one_timeout(void **state)
     struct error err;
     int64_t started;
     int port;
-    int fd = stalled_listener(&port);
+    int fd = loopback_listen(16, &port); /* never accepted: answers never come */
     char *url = xasprintf("s3://bucket?endpoint=127.0.0.1:%d&tls=0\","
                           " \"access_key\": \"a\", \"secret_key\": \"b",
                           port);
@@ -525,7 +509,7 @@ static void test_store_not_found_answers_503(void **state)
     int port;
     char *url;
 
-    srv.fd = stalled_listener(&port);
+    srv.fd = loopback_listen(16, &port);
     assert_int_equal(pthread_create(&srv.thread, NULL, serve_not_found, &srv), 0);
     url = xasprintf("s3://bucket?endpoint=127.0.0.1:%d&tls=0\", \"access_key\": \"a\","
                     " \"secret_key\": \"b",

@@ -29,6 +29,7 @@
 
 #include "clock.h"
 #include "store.h"
+#include "loopback.h"
 
 enum backend { BACKEND_FS, BACKEND_S3 };
 
@@ -860,24 +861,6 @@ static void test_s3_no_such_bucket(void **state)
     store_close(s);
 }
 
-/* A loopback socket that listens and never answers; its port in *port. */
-static int silent_listener(int *port)
-{
-    struct sockaddr_in sa;
-    socklen_t len = sizeof(sa);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-    assert_true(fd >= 0);
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(fd, 16), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-    *port = ntohs(sa.sin_port);
-    return fd;
-}
-
 static void test_s3_timeout(void **state)
 {
     struct store_page page;
@@ -889,7 +872,7 @@ static void test_s3_timeout(void **state)
     int64_t start;
     int64_t took;
     int port;
-    int fd = silent_listener(&port);
+    int fd = loopback_listen(16, &port); /* never accepted: answers never come */
 
     (void)state;
     snprintf(url, sizeof(url), "s3://bucket/p?endpoint=127.0.0.1:%d&tls=0", port);
@@ -933,7 +916,7 @@ static void test_s3_refused(void **state)
     char where[64];
     int64_t start;
     int port;
-    int fd = silent_listener(&port);
+    int fd = loopback_listen(16, &port); /* never accepted: answers never come */
 
     (void)state;
     close(fd); /* nothing listens there now */
