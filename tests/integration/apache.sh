@@ -18,18 +18,7 @@ mkdir -p "$dir"
 # Apache's User must reach the config and the handler's socket directory.
 chmod 755 "$T"
 
-cat >"$T/config.json" <<EOF
-{
-  "store": { "url": "$(s3_store_url "$P")", "access_key": "env:S3_ACCESS_KEY",
-             "secret_key": "env:S3_SECRET_KEY" },
-  "sources": [
-    { "name": "github", "path": "/hooks/github", "max_body": 4096,
-      "verify": { "scheme": "github", "secrets": ["env:GITHUB_SECRET"] },
-      "idempotency": { "header": "X-GitHub-Delivery" } }
-  ]
-}
-EOF
-chmod 644 "$T/config.json"
+github_config "$T/config.json" "$P"
 
 port=$(free_port)
 run_as=

@@ -18,17 +18,7 @@ mkdir -p "$dir/tmp"
 # the temp paths under $T.
 chmod 755 "$T"
 
-cat >"$T/config.json" <<EOF
-{
-  "store": { "url": "$(s3_store_url "$P")", "access_key": "env:S3_ACCESS_KEY",
-             "secret_key": "env:S3_SECRET_KEY" },
-  "sources": [
-    { "name": "github", "path": "/hooks/github", "max_body": 4096,
-      "verify": { "scheme": "github", "secrets": ["env:GITHUB_SECRET"] },
-      "idempotency": { "header": "X-GitHub-Delivery" } }
-  ]
-}
-EOF
+github_config "$T/config.json" "$P"
 
 fport=$(free_port)
 HOOKSPOOL_CONFIG=$T/config.json spawn-fcgi -a 127.0.0.1 -p "$fport" -F 2 -P "$T/spawn.pid" \
