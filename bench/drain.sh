@@ -13,8 +13,7 @@ OBJECTS=${BENCH_OBJECTS:-2000}
 PUTS=${BENCH_PUTS:-2000}
 CONCURRENCY=${BENCH_CONCURRENCY:-16}
 
-python3 -c 'import json; print(json.dumps({"action": "opened", "number": 1, "pad": "x" * 900}))' \
-    | tr -d '\n' >"$W/body"
+write_body "$W/body"
 put_rate=$(raw_put_rate "$PUTS" "$W/body") || exit 1
 
 DEST_PORT=$(free_port)

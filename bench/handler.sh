@@ -17,9 +17,8 @@ SECS=${BENCH_SECONDS:-10}
 PUTS=${BENCH_PUTS:-2000}
 PROCS=${BENCH_PROCS:-1}
 
-# A webhook body of a typical size (about 1 KiB) and its GitHub signature.
-python3 -c 'import json; print(json.dumps({"action": "opened", "number": 1, "pad": "x" * 900}))' \
-    | tr -d '\n' >"$W/body"
+# The body and its GitHub signature.
+write_body "$W/body"
 export BENCH_SECRET=bench-secret
 SIG=$(openssl dgst -sha256 -hmac "$BENCH_SECRET" <"$W/body" | awk '{print $NF}')
 

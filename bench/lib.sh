@@ -50,4 +50,10 @@ raw_put_rate() {
     python3 -c "print(round($n / ($end - $start), 1))"
 }
 
+# write_body FILE: a webhook body of a typical size (about 1 KiB).
+write_body() {
+    python3 -c 'import json; print(json.dumps({"action": "opened", "number": 1, "pad": "x" * 900}))' \
+        | tr -d '\n' >"$1"
+}
+
 ratio() { python3 -c "print(round($1 / $2, 2))"; }
