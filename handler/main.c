@@ -130,6 +130,8 @@ static const char *reason_phrase(int status)
         return "Method Not Allowed";
     case 413:
         return "Content Too Large";
+    case 431:
+        return "Request Header Fields Too Large";
     default:
         return "Service Unavailable";
     }

@@ -169,11 +169,6 @@ int64_t drain_due(int64_t now_s, long delay_s, double draw, long retry_after_s)
     return due;
 }
 
-size_t drain_envelope_cap(size_t max_body)
-{
-    return max_body * 6 + 1024 * 1024;
-}
-
 int drain_exit_code(const struct drain_counts *c, int pass_rc)
 {
     if (pass_rc != 0 || c->store_errors > 0)
@@ -517,7 +512,7 @@ static void process(struct worker *w, const struct item *it)
     char done[KEY_OBJECT_MAX + 1];
     int exists;
 
-    buf_init(&data, drain_envelope_cap(src->max_body));
+    buf_init(&data, envelope_max_len(src->max_body));
     error_clear(&err);
     /* A paused destination: defer before even reading the object. */
     if (guard_paused(w->d->guard, it->source, clock_mono_ms())) {

@@ -105,8 +105,5 @@ enum drain_next drain_next_state(int status, size_t attempts, size_t n_schedule)
  */
 int64_t drain_due(int64_t now_s, long delay_s, double draw, long retry_after_s);
 
-/* The largest envelope read for a source with max_body: a body JSON-escaped
- * (up to 6 bytes per byte) plus room for headers and attempts. */
-size_t drain_envelope_cap(size_t max_body);
 
 #endif

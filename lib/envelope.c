@@ -132,6 +132,20 @@ static char *dump(const json_t *root, size_t flags, size_t *len)
     return text;
 }
 
+/* The most bytes JSON text takes per input byte: a control character is "\u00XX", and
+ * base64 (4 per 3) and the Latin-1 reading of a header (2 per byte) take less. */
+#define ENVELOPE_ESCAPE_MAX 6
+/* Names, punctuation, "v", the source name, received_at and the encoding tags. */
+#define ENVELOPE_FIXED_MAX 4096
+
+size_t envelope_max_len(size_t max_body)
+{
+    size_t key_max = max_body > ENVELOPE_HEAD_MAX ? max_body : ENVELOPE_HEAD_MAX;
+
+    return ENVELOPE_ESCAPE_MAX * (max_body + key_max + ENVELOPE_HEAD_MAX) + ENVELOPE_FIXED_MAX +
+           ENVELOPE_DELIVERY_ROOM;
+}
+
 char *envelope_build(const char *source, const void *raw_key, size_t raw_key_len,
                      int64_t received_ms, const struct envelope_request *req, const void *body,
                      size_t body_len, size_t *len)

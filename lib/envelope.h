@@ -32,6 +32,22 @@ struct envelope_request {
     const struct headers *headers;
 };
 
+/*
+ * Size bounds, shared by the side that writes envelopes and the side that reads them.
+ * ENVELOPE_HEAD_MAX caps a request's head as intake counts it: method, path, query,
+ * remote address, and every header's name and value plus 4 bytes each (": " and the
+ * line end); intake refuses a larger head (431). envelope_max_len(max_body) is the
+ * largest envelope of a source with that max_body: one that envelope_build made from a
+ * body of at most max_body bytes, a head within ENVELOPE_HEAD_MAX and a raw key taken
+ * from the head or the body is at most envelope_max_len(max_body) -
+ * ENVELOPE_DELIVERY_ROOM; the rest is room for what delivery adds (attempts, outcome,
+ * history). A reader capped at envelope_max_len can read whatever intake accepted.
+ */
+#define ENVELOPE_HEAD_MAX (64 * 1024)
+#define ENVELOPE_DELIVERY_ROOM (1024 * 1024)
+
+size_t envelope_max_len(size_t max_body);
+
 /* The JSON text of a new envelope (no attempts, no outcome). Caller frees; *len set. */
 char *envelope_build(const char *source, const void *raw_key, size_t raw_key_len,
                      int64_t received_ms, const struct envelope_request *req, const void *body,

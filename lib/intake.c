@@ -7,6 +7,7 @@
  */
 #include "intake.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@
 #include "clock.h"
 #include "digest.h"
 #include "envelope.h"
-#include "jsonptr.h"
+#include "jsontext.h"
 #include "key.h"
 #include "log.h"
 #include "sig.h"
@@ -40,15 +41,65 @@ void intake_init(struct intake *in, const struct config *cfg, struct store *stor
     in->backlog.backlog = 0;
 }
 
-static int is_health_path(const char *path)
+/*
+ * The mount: the longest directory prefix all sources' paths share ("/hooks" for
+ * "/hooks/github" and "/hooks/stripe", "" when they share none). Every web server
+ * hands over the full request path, however it splits it into SCRIPT_NAME and
+ * PATH_INFO, so the health check is found by that path alone: "<mount>/_health".
+ */
+static size_t parent_len(const char *path)
 {
-    size_t n = strlen(path);
-    static const char suffix[] = "/_health";
+    const char *slash = strrchr(path, '/');
 
-    return n >= sizeof(suffix) - 1 && strcmp(path + n - (sizeof(suffix) - 1), suffix) == 0;
+    return slash != NULL ? (size_t)(slash - path) : 0;
 }
 
-/* Reads the body, at most max_body + 1 bytes, so an oversized one is never read whole. */
+static size_t mount_len(const struct config *cfg)
+{
+    const char *first = cfg->sources[0].path;
+    size_t n = parent_len(first);
+
+    for (size_t i = 1; i < cfg->n_sources; i++) {
+        const char *p = cfg->sources[i].path;
+        size_t pn = parent_len(p);
+        size_t k = 0;
+
+        while (k < n && k < pn && p[k] == first[k])
+            k++;
+        /* Back to a boundary both directories share, not the middle of a name. */
+        while (k > 0 && !((k == n || first[k] == '/') && (k == pn || p[k] == '/')))
+            k--;
+        n = k;
+    }
+    return n;
+}
+
+static int is_health_path(const struct config *cfg, const char *path)
+{
+    static const char name[] = "/_health";
+    size_t n = cfg->n_sources > 0 ? mount_len(cfg) : 0;
+
+    return strncmp(path, cfg->n_sources > 0 ? cfg->sources[0].path : "", n) == 0 &&
+           strcmp(path + n, name) == 0;
+}
+
+/* The head as ENVELOPE_HEAD_MAX counts it (see envelope.h). */
+static size_t head_len(const struct intake_request *req)
+{
+    size_t n = strlen(req->method) + strlen(req->path) + strlen(req->query) +
+               strlen(req->remote_addr);
+
+    for (size_t i = 0; i < req->headers.n; i++)
+        n += strlen(req->headers.items[i].name) + strlen(req->headers.items[i].value) + 4;
+    return n;
+}
+
+/*
+ * Reads the body, at most max_body + 1 bytes, so an oversized one is never read whole.
+ * A read that fails is the connection's fault or ours (a closed or stalled FastCGI
+ * peer), never the sender's: 503. A body that ends before its Content-Length is cut
+ * short: 400, and nothing of it is kept.
+ */
 static int read_capped_body(const struct source_config *src, const struct intake_request *req,
                             intake_read_fn read_body, void *ctx, struct buf *body,
                             struct error *err)
@@ -69,32 +120,38 @@ static int read_capped_body(const struct source_config *src, const struct intake
             want = sizeof(chunk);
         got = read_body(ctx, chunk, want);
         if (got < 0) {
-            error_set(err, HS_ERR_INPUT, "body_unreadable", "unable to read the request body");
+            error_set(err, HS_ERR_TRANSIENT, "body_unreadable",
+                      "unable to read the request body from the web server; retry later");
             return -1;
         }
         if (got == 0)
-            return 0;
-        if (buf_append(body, chunk, (size_t)got) != 0) {
-            error_set(err, HS_ERR_TOO_LARGE, "body_too_large",
-                      "body is over the limit of %zu bytes for source '%s'", src->max_body,
-                      src->name);
-            return -1;
-        }
-        if (body->len == src->max_body + 1) {
+            break;
+        if (buf_append(body, chunk, (size_t)got) != 0 || body->len == src->max_body + 1) {
             error_set(err, HS_ERR_TOO_LARGE, "body_too_large",
                       "body is over the limit of %zu bytes for source '%s'", src->max_body,
                       src->name);
             return -1;
         }
     }
+    if (req->content_length >= 0 && body->len < (size_t)req->content_length) {
+        error_set(err, HS_ERR_INPUT, "body_truncated",
+                  "body of %zu bytes is shorter than its Content-Length of %ld", body->len,
+                  req->content_length);
+        return -1;
+    }
+    return 0;
 }
 
-/* The key from the first configured header present, else the JSON pointer. 0 found, 1 absent. */
+/*
+ * The key from the first configured header present, else from the JSON pointer: a
+ * non-empty string's decoded bytes, or a number's literal text (of any size: the
+ * provider sends the same text again). 0 found, 1 absent.
+ */
 static int find_idempotency_key(const struct idempotency_config *idem,
-                                const struct intake_request *req, json_t *doc,
+                                const struct intake_request *req, const struct buf *json,
                                 struct intake_result *r)
 {
-    json_t *value;
+    struct jsontext_value value;
 
     for (size_t i = 0; i < idem->n_headers; i++) {
         const char *v = headers_get(&req->headers, idem->headers[i]);
@@ -105,30 +162,33 @@ static int find_idempotency_key(const struct idempotency_config *idem,
             return 0;
         }
     }
-    if (idem->json_pointer == NULL || doc == NULL)
+    if (idem->json_pointer == NULL || json == NULL ||
+        jsontext_pointer(json->data != NULL ? json->data : "", json->len, idem->json_pointer,
+                         &value) != 1)
         return 1;
-    value = jsonptr_get(doc, idem->json_pointer);
-    if (json_is_string(value) && json_string_length(value) > 0) {
-        r->raw_key_len = json_string_length(value);
-        r->raw_key = xstrndup(json_string_value(value), r->raw_key_len);
+    if (value.type == JSONTEXT_NUMBER) {
+        r->raw_key = xstrndup(value.raw, value.raw_len);
+        r->raw_key_len = value.raw_len;
         return 0;
     }
-    if (json_is_integer(value)) {
-        r->raw_key = xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(value));
-        r->raw_key_len = strlen(r->raw_key);
-        return 0;
+    if (value.type == JSONTEXT_STRING) {
+        r->raw_key = jsontext_string(&value, &r->raw_key_len);
+        if (r->raw_key_len > 0)
+            return 0;
+        free(r->raw_key);
+        r->raw_key = NULL;
     }
     return 1;
 }
 
 static int take_idempotency_key(const struct source_config *src,
-                                const struct intake_request *req, json_t *doc,
+                                const struct intake_request *req, const struct buf *json,
                                 const struct buf *body, struct intake_result *r,
                                 struct error *err)
 {
     char digest[65];
 
-    if (find_idempotency_key(&src->idempotency, req, doc, r) == 0)
+    if (find_idempotency_key(&src->idempotency, req, json, r) == 0)
         return 0;
     if (src->idempotency.fallback == IDEMPOTENCY_REJECT) {
         error_set(err, HS_ERR_INPUT, "missing_idempotency_key",
@@ -159,11 +219,11 @@ static int intake_run(struct intake *in, const struct intake_request *req,
 {
     const struct source_config *src;
     struct buf body;
-    json_t *doc = NULL;
     struct envelope_request env_req;
     char object[KEY_OBJECT_MAX + 1];
     char *envelope = NULL;
     size_t envelope_len = 0;
+    size_t head;
     long backlog;
     int rc = -1;
 
@@ -180,27 +240,27 @@ static int intake_run(struct intake *in, const struct intake_request *req,
                   "method %s is not allowed; webhooks are POSTed", req->method);
         goto out;
     }
+    head = head_len(req);
+    if (head > ENVELOPE_HEAD_MAX) {
+        error_set(err, HS_ERR_TOO_LARGE, "headers_too_large",
+                  "request headers of %zu bytes are over the limit of %d bytes", head,
+                  ENVELOPE_HEAD_MAX);
+        goto out;
+    }
     buf_init(&body, src->max_body + 1);
     if (read_capped_body(src, req, read_body, ctx, &body, err) != 0)
         goto out;
     if (sig_verify(&src->verify, &req->headers, body.data != NULL ? body.data : "", body.len,
                    clock_now_ms() / 1000, err) != 0)
         goto out;
-    if (src->require_json) {
-        json_error_t jerr;
-
-        /* \u0000 is valid JSON; jansson refuses it unless asked. */
-        doc = json_loadb(body.data != NULL ? body.data : "", body.len,
-                         JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-        if (doc == NULL) {
-            error_set(err, HS_ERR_INPUT, "invalid_json", "body is not JSON: %s at byte %d",
-                      jerr.text, jerr.position);
-            goto out;
-        }
-    }
-    if (take_idempotency_key(src, req, doc, &body, r, err) != 0)
+    if (src->require_json &&
+        jsontext_validate(body.data != NULL ? body.data : "", body.len, err) != 0)
+        goto out;
+    if (take_idempotency_key(src, req, src->require_json ? &body : NULL, &body, r, err) != 0)
         goto out;
     r->encoded_key = key_encode(r->raw_key, r->raw_key_len);
+    /* The backlog read and the write share one deadline (DESIGN.md, handler 7-8). */
+    store_deadline_set(clock_mono_ms() + in->cfg->store.timeout_ms);
     if (backlog_current(&in->backlog, in->store, clock_mono_ms(), &backlog, err) != 0) {
         store_unavailable(err);
         goto out;
@@ -218,6 +278,8 @@ static int intake_run(struct intake *in, const struct intake_request *req,
     env_req.headers = &req->headers;
     envelope = envelope_build(src->name, r->raw_key, r->raw_key_len, clock_now_ms(), &env_req,
                               body.data != NULL ? body.data : "", body.len, &envelope_len);
+    /* What intake accepts, the drain can read: the bound holds by construction. */
+    assert(envelope_len <= envelope_max_len(src->max_body) - ENVELOPE_DELIVERY_ROOM);
     key_object(KEY_PENDING, 0, src->name, r->encoded_key, object);
     if (store_put(in->store, object, envelope, envelope_len, err) != 0) {
         store_unavailable(err);
@@ -225,8 +287,8 @@ static int intake_run(struct intake *in, const struct intake_request *req,
     }
     rc = 0;
 out:
+    store_deadline_clear();
     free(envelope);
-    json_decref(doc);
     buf_free(&body);
     return rc;
 }
@@ -266,7 +328,7 @@ static void answer_refusal(const struct error *err, struct intake_response *resp
         resp->allow_post = 1;
         break;
     case HS_ERR_TOO_LARGE:
-        resp->status = 413;
+        resp->status = strcmp(err->tag, "headers_too_large") == 0 ? 431 : 413;
         break;
     case HS_ERR_AUTH:
         resp->status = 401;
@@ -316,7 +378,7 @@ void intake_handle(struct intake *in, const struct intake_request *req,
 
     memset(resp, 0, sizeof(*resp));
     error_clear(&err);
-    if (is_health_path(req->path) && strcmp(req->method, "POST") != 0) {
+    if (is_health_path(in->cfg, req->path) && strcmp(req->method, "POST") != 0) {
         answer_health(in, resp);
         return;
     }

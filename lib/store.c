@@ -145,6 +145,35 @@ static int finish(const struct store *s, int rc, int64_t start_ms, const char *k
     return rc;
 }
 
+/* The deadline store_deadline_set gave this thread; 0: none. */
+static _Thread_local int64_t thread_deadline_ms;
+
+void store_deadline_set(int64_t deadline_mono_ms)
+{
+    thread_deadline_ms = deadline_mono_ms > 0 ? deadline_mono_ms : 1;
+}
+
+void store_deadline_clear(void)
+{
+    thread_deadline_ms = 0;
+}
+
+int64_t store_call_deadline_ms(long timeout_ms)
+{
+    int64_t own = clock_mono_ms() + timeout_ms;
+
+    return thread_deadline_ms != 0 && thread_deadline_ms < own ? thread_deadline_ms : own;
+}
+
+/* A call begun once the caller's deadline passed fails before it reaches the backend. */
+static int past_deadline(struct error *err)
+{
+    if (thread_deadline_ms == 0 || clock_mono_ms() < thread_deadline_ms)
+        return 0;
+    error_set(err, HS_ERR_TRANSIENT, "store_timeout", "the request's store deadline passed");
+    return 1;
+}
+
 /*
  * Numbers this call and fails it when store_fail_after asked for it: in place of the
  * backend and with a backend's kind of error, so the caller's error path and finish()
@@ -231,7 +260,7 @@ int store_put(struct store *s, const char *key, const void *data, size_t len, st
 
     if (check_key(key, err) < 0)
         return -1;
-    rc = injected(s, err) ? -1 : s->ops->put(s->driver, key, data, len, err);
+    rc = injected(s, err) || past_deadline(err) ? -1 : s->ops->put(s->driver, key, data, len, err);
     return finish(s, rc, start, key, err, "unable to write '%s'", key);
 }
 
@@ -243,7 +272,7 @@ int store_get(struct store *s, const char *key, struct buf *out, struct error *e
     buf_reset(out);
     if (check_key(key, err) < 0)
         return -1;
-    rc = injected(s, err) ? -1 : s->ops->get(s->driver, key, out, err);
+    rc = injected(s, err) || past_deadline(err) ? -1 : s->ops->get(s->driver, key, out, err);
     if (rc < 0)
         buf_reset(out); /* never hand back part of an object */
     return finish(s, rc, start, key, err, "unable to read '%s'", key);
@@ -256,7 +285,7 @@ int store_exists(struct store *s, const char *key, struct error *err)
 
     if (check_key(key, err) < 0)
         return -1;
-    rc = injected(s, err) ? -1 : s->ops->exists(s->driver, key, err);
+    rc = injected(s, err) || past_deadline(err) ? -1 : s->ops->exists(s->driver, key, err);
     return finish(s, rc, start, key, err, "unable to check '%s'", key);
 }
 
@@ -267,7 +296,7 @@ int store_del(struct store *s, const char *key, struct error *err)
 
     if (check_key(key, err) < 0)
         return -1;
-    rc = injected(s, err) ? -1 : s->ops->del(s->driver, key, err);
+    rc = injected(s, err) || past_deadline(err) ? -1 : s->ops->del(s->driver, key, err);
     return finish(s, rc, start, key, err, "unable to delete '%s'", key);
 }
 
@@ -278,7 +307,7 @@ int store_move(struct store *s, const char *from, const char *to, struct error *
 
     if (check_key(from, err) < 0 || check_key(to, err) < 0)
         return -1;
-    if (injected(s, err)) {
+    if (injected(s, err) || past_deadline(err)) {
         rc = -1;
     } else if (strcmp(from, to) == 0) {
         /* Copy-then-delete onto itself would delete the only copy. */
@@ -327,8 +356,9 @@ int store_list(struct store *s, const char *prefix, const char *start_after, siz
         return -1;
     }
     /* One key more than asked says whether more follow. */
-    rc = injected(s, err) ? -1
-                          : s->ops->list(s->driver, prefix, start_after,
+    rc = injected(s, err) || past_deadline(err)
+             ? -1
+             : s->ops->list(s->driver, prefix, start_after,
                                          max_keys < SIZE_MAX ? max_keys + 1 : max_keys, page, err);
     if (rc < 0) {
         store_page_free(page);

@@ -25,6 +25,7 @@
 #define HS_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "config.h"
@@ -90,6 +91,16 @@ void store_page_free(struct store_page *page);
  * needs exact numbers sets it between calls. Costs two atomic loads and an add per call.
  */
 void store_fail_after(struct store *s, long n, long count);
+
+/*
+ * One deadline for several calls (a request's backlog read and its write): from
+ * store_deadline_set until store_deadline_clear, every store call this thread makes
+ * gives up at deadline_mono_ms (clock_mono_ms) when that comes before its own
+ * timeout_ms, and a call begun at or after it fails at once with HS_ERR_TRANSIENT,
+ * tag "store_timeout". Other threads are not affected.
+ */
+void store_deadline_set(int64_t deadline_mono_ms);
+void store_deadline_clear(void);
 
 /* How many calls s has numbered since store_open, failed or not: a test runs a scenario
  * once to learn how many it makes, then fails each of them in turn. */

@@ -23,6 +23,7 @@
 #define HS_STORE_BACKEND_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "config.h"
@@ -126,6 +127,11 @@ int store_s3_open(const char *url, const struct store_config *cfg, struct store_
 /* libs3's process-wide setup and teardown, called from store_global_init/_cleanup. */
 int store_s3_global_init(struct error *err) __attribute__((warn_unused_result));
 void store_s3_global_cleanup(void);
+
+/* When the op running on this thread must end, on clock_mono_ms: timeout_ms from now,
+ * or the caller's earlier store_deadline_set. A backend with STORE_FEATURE_TIMEOUT
+ * takes each op's deadline from here. */
+int64_t store_call_deadline_ms(long timeout_ms);
 
 /* 1 when key is a valid store key (see store.c). */
 int store_key_valid(const char *key);

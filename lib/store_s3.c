@@ -84,7 +84,7 @@ static void call_init(struct s3_call *c, const struct s3_driver *d)
 {
     memset(c, 0, sizeof(*c));
     c->d = d;
-    c->deadline_ms = clock_mono_ms() + d->timeout_ms;
+    c->deadline_ms = store_call_deadline_ms(d->timeout_ms);
     c->status = S3StatusOK;
 }
 

@@ -133,13 +133,6 @@ static void shards_partition_keys(void **state)
         assert_true(hits[s] > 50);
 }
 
-static void envelope_cap_grows_with_body(void **state)
-{
-    (void)state;
-    assert_true(drain_envelope_cap(1024 * 1024) >= 6 * 1024 * 1024);
-    assert_true(drain_envelope_cap(0) > 0);
-}
-
 static void exit_codes(void **state)
 {
     struct drain_counts c;
@@ -200,7 +193,6 @@ int main(void)
         cmocka_unit_test(due_key_sorts_in_due_order),
         cmocka_unit_test(shard_parse_table),
         cmocka_unit_test(shards_partition_keys),
-        cmocka_unit_test(envelope_cap_grows_with_body),
         cmocka_unit_test(exit_codes),
         cmocka_unit_test(metrics_text),
     };

@@ -27,6 +27,7 @@
 #include "codec.h"
 #include "config.h"
 #include "digest.h"
+#include "envelope.h"
 #include "intake.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -46,6 +47,7 @@ struct body_reader {
     size_t len;
     size_t pos;
     size_t total_read;
+    int fail_at_end; /* 1: the read after the last byte fails, as a dropped connection does */
 };
 
 static ssize_t read_body(void *ctx, void *buf, size_t n)
@@ -55,6 +57,8 @@ static ssize_t read_body(void *ctx, void *buf, size_t n)
 
     if (n > left)
         n = left;
+    if (n == 0 && r->fail_at_end)
+        return -1;
     memcpy(buf, r->data + r->pos, n);
     r->pos += n;
     r->total_read += n;
@@ -129,8 +133,10 @@ struct call {
     const char *headers[8]; /* name, value pairs, NULL-terminated */
 };
 
-static void call_intake(struct fixture *fx, const struct call *c, struct intake_response *resp,
-                        struct body_reader *reader)
+/* fail_read 1: the read after the body fails. */
+static void call_intake_reading(struct fixture *fx, const struct call *c,
+                                struct intake_response *resp, struct body_reader *reader,
+                                int fail_read)
 {
     struct intake_request req;
 
@@ -146,8 +152,15 @@ static void call_intake(struct fixture *fx, const struct call *c, struct intake_
     reader->len = c->body_len;
     reader->pos = 0;
     reader->total_read = 0;
+    reader->fail_at_end = fail_read;
     intake_handle(&fx->in, &req, read_body, reader, resp);
     headers_free(&req.headers);
+}
+
+static void call_intake(struct fixture *fx, const struct call *c, struct intake_response *resp,
+                        struct body_reader *reader)
+{
+    call_intake_reading(fx, c, resp, reader, 0);
 }
 
 static char *github_signature(const char *body, size_t len)
@@ -214,6 +227,10 @@ static void test_refusals_write_nothing(void **state)
         {"not JSON", {"POST", "/hooks/orders", "{nope", 5, -2, {NULL}}, 400, "invalid_json"},
         {"no key in JSON", {"POST", "/hooks/orders", "{\"order\": {}}", 13, -2, {NULL}}, 400,
          "missing_idempotency_key"},
+        {"body shorter than its Content-Length",
+         {"POST", "/hooks/plain", "{}", 2, 10, {"X-Id", "short", NULL}}, 400, "body_truncated"},
+        {"empty body with a Content-Length",
+         {"POST", "/hooks/plain", "", 0, 2, {"X-Id", "empty", NULL}}, 400, "body_truncated"},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -534,6 +551,252 @@ static void test_store_not_found_answers_503(void **state)
     close(srv.fd);
 }
 
+/* A read that fails is the connection's doing (a stop, a dropped peer), not the
+ * sender's: 503 with Retry-After, so the provider sends it again. */
+static void test_failed_read_answers_503(void **state)
+{
+    struct fixture *fx = *state;
+    struct call c = {"POST", "/hooks/plain", "{\"a\": 1}", 8, -2, {"X-Id", "k1", NULL}};
+    struct intake_response resp;
+    struct body_reader reader;
+
+    call_intake_reading(fx, &c, &resp, &reader, 1);
+    assert_int_equal(resp.status, 503);
+    assert_true(resp.retry_after_s > 0);
+    assert_string_equal(answer_code(&resp), "body_unreadable");
+    intake_response_free(&resp);
+    assert_int_equal(count_objects(fx, ""), 0);
+}
+
+/* Numbers past 64 bits or double are RFC 8259 JSON: accepted anywhere in the body, and
+ * a pointer that lands on one takes its literal text as the key. */
+static void test_json_beyond_int64_and_double(void **state)
+{
+    struct fixture *fx = *state;
+    static const struct {
+        const char *body;
+        const char *object;
+    } cases[] = {
+        {"{\"order\": {\"id\": 18446744073709551615}}", "pending/orders/18446744073709551615"},
+        {"{\"order\": {\"id\": 1e400}}", "pending/orders/1e400"},
+        {"{\"order\": {\"id\": \"k-1\"}, \"total\": 1e400, \"n\": -18446744073709551616}",
+         "pending/orders/k-1"},
+        {"{\"order\": {\"id\": \"\\ud800\"}, \"deep\": [[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]}",
+         "pending/orders/%ED%A0%80"},
+    };
+    struct error err;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct call c = {"POST", "/hooks/orders", cases[i].body, strlen(cases[i].body), -2,
+                         {NULL}};
+        struct intake_response resp;
+        struct body_reader reader;
+
+        call_intake(fx, &c, &resp, &reader);
+        if (resp.status != 202)
+            fail_msg("case %zu: status %d (%s)", i, resp.status, resp.body);
+        intake_response_free(&resp);
+        error_clear(&err);
+        assert_int_equal(store_exists(fx->store, cases[i].object, &err), 1);
+    }
+}
+
+static void fill_header(char *value, size_t len)
+{
+    memset(value, '\x01', len); /* a control byte: the costliest byte to store in JSON */
+    value[len] = '\0';
+}
+
+/* The head (headers, path, query, address) is capped at ENVELOPE_HEAD_MAX: over it 431;
+ * at it, with the body at max_body and made of the costliest bytes, the envelope still
+ * fits the size the drain reads. */
+static void test_head_cap_and_envelope_bound(void **state)
+{
+    struct fixture *fx = *state;
+    size_t max_body = CONFIG_DEFAULT_MAX_BODY;
+    char *body = xmalloc(max_body);
+    char *value = xmalloc(ENVELOPE_HEAD_MAX + 1);
+    /* What the head holds besides X-Id's value: method, path, address, X-Id's name + 4. */
+    size_t rest = strlen("POST") + strlen("/hooks/plain") + strlen("127.0.0.1") +
+                  strlen("X-Id") + 4;
+    struct intake_response resp;
+    struct body_reader reader;
+    struct buf object;
+    struct store_page page;
+    struct error err;
+
+    memset(body, '\x01', max_body);
+    fill_header(value, ENVELOPE_HEAD_MAX - rest + 1);
+    {
+        struct call c = {"POST", "/hooks/plain", body, max_body, -2, {"X-Id", value, NULL}};
+
+        call_intake(fx, &c, &resp, &reader);
+        assert_int_equal(resp.status, 431);
+        assert_string_equal(answer_code(&resp), "headers_too_large");
+        assert_int_equal(reader.total_read, 0);
+        intake_response_free(&resp);
+        assert_int_equal(count_objects(fx, ""), 0);
+    }
+    fill_header(value, ENVELOPE_HEAD_MAX - rest);
+    {
+        struct call c = {"POST", "/hooks/plain", body, max_body, -2, {"X-Id", value, NULL}};
+
+        call_intake(fx, &c, &resp, &reader);
+        assert_int_equal(resp.status, 202);
+        intake_response_free(&resp);
+    }
+    error_clear(&err);
+    assert_int_equal(store_list(fx->store, "pending/plain/", NULL, 10, &page, &err), 0);
+    assert_int_equal(page.n, 1);
+    buf_init(&object, envelope_max_len(max_body));
+    assert_int_equal(store_get(fx->store, page.keys[0], &object, &err), 0);
+    /* The body alone is six bytes per byte; the bound leaves the drain its room. */
+    assert_true(object.len > 6 * max_body);
+    assert_true(object.len <= envelope_max_len(max_body) - ENVELOPE_DELIVERY_ROOM);
+    buf_free(&object);
+    store_page_free(&page);
+    free(value);
+    free(body);
+}
+
+/* GET <mount>/_health, where the mount is the sources' shared directory; not under a
+ * source's path, not elsewhere. */
+static void test_health_only_at_the_mount(void **state)
+{
+    struct fixture *fx = *state;
+    static const struct {
+        const char *path;
+        int status;
+    } cases[] = {
+        {"/hooks/_health", 200},        {"/hooks/github/_health", 404},
+        {"/other/_health", 404},        {"/_health", 404},
+        {"/hooks/_health/x", 404},      {"/hookss/_health", 404},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct call c = {"GET", cases[i].path, "", 0, -2, {NULL}};
+        struct intake_response resp;
+        struct body_reader reader;
+
+        call_intake(fx, &c, &resp, &reader);
+        if (resp.status != cases[i].status)
+            fail_msg("%s: status %d, want %d", cases[i].path, resp.status, cases[i].status);
+        intake_response_free(&resp);
+    }
+}
+
+/* Sources that share no directory are mounted at the root; a shared prefix that is not
+ * a whole directory ("/a" of "/a/x" and "/ab/y") is no mount. */
+static void test_health_mount_of_unrelated_paths(void **state)
+{
+    struct fixture *fx = *state;
+    static const char text[] =
+        "{\"store\": {\"url\": \"file:///tmp\"}, \"sources\": ["
+        " {\"name\": \"x\", \"path\": \"/a/x\", \"verify\": {\"scheme\": \"none\"},"
+        "  \"idempotency\": {\"header\": \"X-Id\"}},"
+        " {\"name\": \"y\", \"path\": \"/ab/y\", \"verify\": {\"scheme\": \"none\"},"
+        "  \"idempotency\": {\"header\": \"X-Id\"}}]}";
+    struct call root = {"GET", "/_health", "", 0, -2, {NULL}};
+    struct call under_a = {"GET", "/a/_health", "", 0, -2, {NULL}};
+    struct intake_response resp;
+    struct body_reader reader;
+    struct config *cfg;
+    struct error err;
+
+    error_clear(&err);
+    cfg = config_parse(text, strlen(text), &err);
+    assert_non_null(cfg);
+    intake_init(&fx->in, cfg, fx->store);
+    call_intake(fx, &root, &resp, &reader);
+    assert_int_equal(resp.status, 200);
+    intake_response_free(&resp);
+    call_intake(fx, &under_a, &resp, &reader);
+    assert_int_equal(resp.status, 404);
+    intake_response_free(&resp);
+    intake_init(&fx->in, fx->cfg, fx->store);
+    config_free(cfg);
+}
+
+/* An S3 endpoint that answers the backlog read slowly, then never answers the write. */
+struct slow_server {
+    int fd;
+    long delay_ms;
+    pthread_t thread;
+};
+
+static void *serve_slow_then_stall(void *arg)
+{
+    struct slow_server *srv = arg;
+    static const char body[] = "{\"backlog\": 0}";
+    char answer[256];
+    int c;
+
+    snprintf(answer, sizeof(answer),
+             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+             sizeof(body) - 1, body);
+    while ((c = accept(srv->fd, NULL, NULL)) >= 0) {
+        char chunk[8192];
+        ssize_t n;
+
+        /* Request heads one by one: GETs answered late, a PUT never. */
+        while ((n = read(c, chunk, sizeof(chunk))) > 0) {
+            if (strncmp(chunk, "GET ", 4) != 0)
+                continue;
+            usleep((useconds_t)srv->delay_ms * 1000);
+            if (write(c, answer, strlen(answer)) < 0)
+                break;
+        }
+        close(c);
+    }
+    return NULL;
+}
+
+/* The backlog read and the write share one store deadline: a slow read leaves the write
+ * only what remains of timeout_ms, so the answer comes within one timeout. */
+static void test_backlog_read_and_write_share_one_deadline(void **state)
+{
+    struct fixture *fx = *state;
+    struct call c = {"POST", "/hooks/plain", "{}", 2, -2, {"X-Id", "k1", NULL}};
+    struct intake_response resp;
+    struct body_reader reader;
+    struct slow_server srv;
+    struct config *cfg;
+    struct store *store;
+    struct error err;
+    int64_t started;
+    int64_t took;
+    int port;
+    char *url;
+
+    srv.delay_ms = 300; /* of the fixture's timeout_ms 500 */
+    srv.fd = loopback_listen(16, &port);
+    assert_int_equal(pthread_create(&srv.thread, NULL, serve_slow_then_stall, &srv), 0);
+    url = xasprintf("s3://bucket?endpoint=127.0.0.1:%d&tls=0\", \"access_key\": \"a\","
+                    " \"secret_key\": \"b",
+                    port);
+    cfg = load_config(url, 100);
+    free(url);
+    error_clear(&err);
+    store = store_open(&cfg->store, &err);
+    assert_non_null(store);
+    intake_init(&fx->in, cfg, store);
+    started = clock_mono_ms();
+    call_intake(fx, &c, &resp, &reader);
+    took = clock_mono_ms() - started;
+    if (resp.status != 503)
+        fail_msg("status %d, want 503 (%s)", resp.status, resp.body);
+    assert_string_equal(answer_code(&resp), "store_unavailable");
+    if (took < 300 || took > 500 + 150)
+        fail_msg("answered after %ld ms; the shared deadline is 500 ms", (long)took);
+    intake_response_free(&resp);
+    intake_init(&fx->in, fx->cfg, fx->store);
+    store_close(store);
+    config_free(cfg);
+    shutdown(srv.fd, SHUT_RDWR);
+    close(srv.fd);
+    pthread_join(srv.thread, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -546,6 +809,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stalled_store_costs_one_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_health_missing_bucket_is_503, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_not_found_answers_503, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_read_answers_503, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_beyond_int64_and_double, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_head_cap_and_envelope_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_health_only_at_the_mount, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_health_mount_of_unrelated_paths, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backlog_read_and_write_share_one_deadline, setup,
+                                        teardown),
     };
     struct error err;
     int failed;
