@@ -6,6 +6,10 @@
  * Sockets: --listen HOST:PORT or a unix path (nginx, standalone); a socket
  * passed by systemd (LISTEN_FDS); else fd 0, as lighttpd, Apache mod_fcgid
  * and spawn-fcgi pass it.
+ *
+ * Connections are accepted by lib/conn.c, not by libfcgi: it checks each
+ * request's first record, keeps the read deadline and holds stop signals back
+ * while a request is served, so SIGTERM lets that request finish, then exits.
  */
 #include <errno.h>
 #include <fcgiapp.h>
@@ -16,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "conn.h"
 #include "intake.h"
 #include "log.h"
 #include "prefork.h"
@@ -26,14 +31,8 @@
 #define SYSTEMD_FIRST_FD 3
 #define MAX_WORKERS 256
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-    FCGX_ShutdownPending();
-}
+/* How long the response and the close may take once a request is answered. */
+#define CLOSE_DEADLINE_MS 2000
 
 static void usage(FILE *out)
 {
@@ -73,14 +72,36 @@ static int choose_socket(const char *listen_addr)
     return 0;
 }
 
+/* The body through libfcgi; once it is read (or the read failed) the read deadline
+ * ends, so the store calls that follow are bounded by the store's own timeout. */
 static ssize_t read_fcgi_body(void *ctx, void *buf, size_t n)
 {
     FCGX_Stream *in = ctx;
     int got = FCGX_GetStr(buf, n > 65536 ? 65536 : (int)n, in);
 
-    if (got == 0 && FCGX_GetError(in) != 0)
+    if (got == 0 && (FCGX_GetError(in) != 0 || conn_deadline_passed())) {
+        if (conn_deadline_disarm())
+            log_event(LOG_WARN, "fcgi_read_timeout", NULL);
         return -1;
+    }
+    if (got == 0)
+        conn_deadline_disarm();
     return got;
+}
+
+/* CONTENT_LENGTH as CGI gives it: decimal digits, else absent (-1). */
+static long content_length(const char *s)
+{
+    long n = 0;
+
+    if (s == NULL || s[0] == '\0' || strlen(s) > 18)
+        return -1;
+    for (; *s != '\0'; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        n = n * 10 + (*s - '0');
+    }
+    return n;
 }
 
 /* Strips the query from REQUEST_URI into a fresh string. */
@@ -151,7 +172,7 @@ static void serve_one(struct intake *in, FCGX_Request *request)
     req.path = path;
     req.query = query != NULL ? query : "";
     req.remote_addr = remote != NULL ? remote : "";
-    req.content_length = length != NULL && length[0] != '\0' ? atol(length) : -1;
+    req.content_length = content_length(length);
     headers_init(&req.headers);
     for (char **p = request->envp; *p != NULL; p++) {
         const char *eq = strchr(*p, '=');
@@ -177,6 +198,54 @@ static void serve_one(struct intake *in, FCGX_Request *request)
     free(path);
 }
 
+/*
+ * Serves the requests of one connection until it closes. libfcgi reads and writes it;
+ * it was given no listening socket, so when it gives up on the connection (a protocol
+ * error, the deadline) it closes it and fails instead of accepting another.
+ */
+static void serve_connection(struct intake *in, FCGX_Request *request, int fd, long read_ms)
+{
+    for (;;) {
+        enum conn_verdict verdict;
+
+        conn_deadline_arm(fd, read_ms);
+        verdict = conn_check_request(fd);
+        if (verdict != CONN_SERVE) {
+            conn_deadline_disarm();
+            close(fd);
+            return;
+        }
+        request->ipcFd = fd;
+        request->keepConnection = 1; /* else the accept would first close fd */
+        request->detached = 1;       /* a failing accept closes fd without lingering */
+        if (FCGX_Accept_r(request) < 0) {
+            if (conn_deadline_disarm())
+                log_event(LOG_WARN, "fcgi_read_timeout", NULL);
+            else
+                log_error("fcgi_request_dropped", "the FastCGI peer broke off or sent a "
+                                                  "malformed request");
+            if (request->ipcFd >= 0)
+                close(request->ipcFd);
+            request->ipcFd = -1;
+            return;
+        }
+        serve_one(in, request);
+        /* The answer and libfcgi's lingering close get a deadline of their own. */
+        conn_deadline_arm(fd, CLOSE_DEADLINE_MS);
+        if (FCGX_HasSeenEOF(request->in) != EOF || conn_stop_requested())
+            request->keepConnection = 0; /* unread body, or stopping: no next request */
+        request->detached = 0;
+        FCGX_Finish_r(request);
+        conn_deadline_disarm();
+        if (request->ipcFd < 0)
+            return;
+        if (!conn_wait_request(fd, read_ms)) {
+            FCGX_Free(request, 1);
+            return;
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *listen_addr = NULL;
@@ -186,7 +255,6 @@ int main(int argc, char **argv)
     struct store *store = NULL;
     struct intake in;
     FCGX_Request request;
-    struct sigaction sa;
     struct error err;
     int sock;
     int status = 2;
@@ -229,6 +297,10 @@ int main(int argc, char **argv)
     }
     if (FCGX_Init() != 0 || (sock = choose_socket(listen_addr)) < 0)
         goto out;
+    if (conn_listen_prepare(sock, &err) != 0) {
+        log_error("listen_failed", err.msg);
+        goto out;
+    }
     if (workers > 1) {
         int role = prefork_run((int)workers);
 
@@ -237,29 +309,28 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_stop_signal; /* no SA_RESTART: accept() must return on SIGTERM */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
+    if (conn_signals_init(&err) != 0) {
+        log_error("signals_failed", err.msg);
+        goto out;
+    }
     intake_init(&in, cfg, store);
-    FCGX_InitRequest(&request, sock, FCGI_FAIL_ACCEPT_ON_INTR);
+    FCGX_InitRequest(&request, -1, 0);
     log_event(LOG_INFO, "handler_started", NULL);
-    while (!stop_requested) {
-        if (FCGX_Accept_r(&request) < 0) {
-            if (errno == EINTR)
-                continue; /* a signal: the loop condition decides */
-            log_error("accept_failed", strerror(errno));
+    status = 0;
+    while (!conn_stop_requested()) {
+        int fd = conn_accept(sock, &err);
+
+        if (fd == -2) {
+            log_error("accept_failed", err.msg);
+            status = 1;
             break;
         }
-        serve_one(&in, &request);
-        FCGX_Finish_r(&request);
+        if (fd < 0)
+            break;
+        serve_connection(&in, &request, fd, cfg->handler.read_timeout_ms);
     }
     FCGX_Free(&request, 1);
     log_event(LOG_INFO, "handler_stopped", NULL);
-    status = 0;
 out:
     store_close(store);
     config_free(cfg);

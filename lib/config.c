@@ -58,7 +58,8 @@ static const struct {
     {"token", VERIFY_TOKEN}, {"none", VERIFY_NONE},
 };
 
-static const char *const TOP_KEYS[] = {"store", "max_backlog", "sources", "drain", NULL};
+static const char *const TOP_KEYS[] = {"store", "max_backlog", "sources", "drain", "handler",
+                                       NULL};
 static const char *const STORE_KEYS[] = {"url", "access_key", "secret_key", "timeout_ms", NULL};
 static const char *const SOURCE_KEYS[] = {"name", "path", "max_body", "require_json", "verify",
                                           "idempotency", "destination", NULL};
@@ -71,6 +72,7 @@ static const char *const DESTINATION_KEYS[] = {"url", "timeout_ms", "connect_tim
                                                "breaker_pause_s", NULL};
 static const char *const SIGN_KEYS[] = {"scheme", "secret", NULL};
 static const char *const DRAIN_KEYS[] = {"concurrency", "poll_ms", "schedule_s", NULL};
+static const char *const HANDLER_KEYS[] = {"read_timeout_ms", NULL};
 
 /* Sets err to "FIELD: reason" with HS_ERR_CONFIG; returns -1 so callers can return it. */
 static int __attribute__((format(printf, 3, 4)))
@@ -967,6 +969,18 @@ static int load_sources(json_t *root, struct config *cfg, struct error *err)
     return 0;
 }
 
+static int load_handler(json_t *root, struct handler_config *h, struct error *err)
+{
+    /* Optional, like "drain". */
+    json_t *obj = json_object_get(root, "handler");
+
+    if (obj != NULL && (check_object(obj, "handler", err) != 0 ||
+                        check_keys(obj, "handler", HANDLER_KEYS, err) != 0))
+        return -1;
+    return get_long(obj, "handler", "read_timeout_ms", 1, TIMEOUT_MS_LIMIT,
+                    CONFIG_DEFAULT_READ_TIMEOUT_MS, &h->read_timeout_ms, err);
+}
+
 static int load_drain(json_t *root, struct drain_config *dr, struct error *err)
 {
     /* The whole section is optional: an absent object reads as all defaults. */
@@ -1068,7 +1082,8 @@ static struct config *config_parse_named(const char *name, const char *text, siz
     if (check_keys(root, "", TOP_KEYS, err) != 0 || load_store(root, &cfg->store, err) != 0 ||
         get_long(root, "", "max_backlog", 1, LONG_MAX, CONFIG_DEFAULT_MAX_BACKLOG,
                  &cfg->max_backlog, err) != 0 ||
-        load_sources(root, cfg, err) != 0 || load_drain(root, &cfg->drain, err) != 0)
+        load_sources(root, cfg, err) != 0 || load_drain(root, &cfg->drain, err) != 0 ||
+        load_handler(root, &cfg->handler, err) != 0)
         goto out;
     ok = 1;
     error_clear(err);

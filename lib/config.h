@@ -30,6 +30,7 @@
 #define CONFIG_DEFAULT_POLL_MS 1000
 #define CONFIG_DEFAULT_BREAKER_FAILURES 10
 #define CONFIG_DEFAULT_BREAKER_PAUSE_S 60
+#define CONFIG_DEFAULT_READ_TIMEOUT_MS 30000
 
 enum verify_scheme {
     VERIFY_NONE,
@@ -105,12 +106,17 @@ struct drain_config {
     size_t n_schedule;      /* default [0, 5, 300, 1800, 7200, 18000, 36000, 36000] */
 };
 
+struct handler_config {
+    long read_timeout_ms;   /* a FastCGI connection's time to send a whole request; 30000 */
+};
+
 struct config {
     struct store_config store;
     long max_backlog;       /* default 100000 */
     struct source_config *sources;
     size_t n_sources;
     struct drain_config drain;
+    struct handler_config handler;
 };
 
 /* Reads and validates the file at path. Caller owns the result. */

@@ -14,9 +14,11 @@
 #include "log.h"
 #include "xmalloc.h"
 
-#define PREFORK_YOUNG_MS 1000     /* a worker dying sooner than this is restarted after a pause */
+#define PREFORK_YOUNG_MS 1000     /* a worker dying sooner than this is a failed start */
 #define PREFORK_STOP_GRACE_MS 10000 /* then SIGKILL */
 #define PREFORK_POLL_MS 50
+#define PREFORK_BACKOFF_FIRST_MS 1000
+#define PREFORK_BACKOFF_MAX_MS 30000
 
 static volatile sig_atomic_t stop_signal;
 
@@ -26,8 +28,10 @@ static void on_stop(int sig)
 }
 
 struct worker_slot {
-    pid_t pid;          /* 0: not running */
-    int64_t started_ms; /* monotonic */
+    pid_t pid;           /* 0: empty */
+    int64_t started_ms;  /* monotonic */
+    int64_t retry_at_ms; /* empty: when to start it again */
+    int failures;        /* starts of this slot that failed in a row */
 };
 
 static void set_handlers(void (*handler)(int))
@@ -41,21 +45,45 @@ static void set_handlers(void (*handler)(int))
     sigaction(SIGINT, &sa, NULL);
 }
 
-/* 1 in the new worker, 0 in the parent, -1 when fork failed. */
-static int spawn(struct worker_slot *slot)
+static int64_t backoff_ms(int failures)
 {
+    int64_t ms = PREFORK_BACKOFF_FIRST_MS;
+
+    for (int i = 1; i < failures && ms < PREFORK_BACKOFF_MAX_MS; i++)
+        ms *= 2;
+    return ms < PREFORK_BACKOFF_MAX_MS ? ms : PREFORK_BACKOFF_MAX_MS;
+}
+
+/* A failed start of slot: it is tried again after the backoff. */
+static void start_failed(struct worker_slot *slot, int *failed_in_row, int64_t now)
+{
+    slot->pid = 0;
+    slot->failures++;
+    slot->retry_at_ms = now + backoff_ms(slot->failures);
+    (*failed_in_row)++;
+}
+
+/* 1 in the new worker, 0 in the parent (whether or not the fork succeeded). */
+static int spawn(struct worker_slot *slot, int *failed_in_row)
+{
+    int64_t now = clock_mono_ms();
     pid_t pid = fork();
 
     if (pid < 0) {
-        log_error("worker_fork_failed", strerror(errno));
-        return -1;
+        char msg[160];
+
+        start_failed(slot, failed_in_row, now);
+        snprintf(msg, sizeof(msg), "unable to start a worker: %s; next try in %ld ms",
+                 strerror(errno), (long)(slot->retry_at_ms - now));
+        log_error("worker_fork_failed", msg);
+        return 0;
     }
     if (pid == 0) {
         set_handlers(SIG_DFL);
         return 1;
     }
     slot->pid = pid;
-    slot->started_ms = clock_mono_ms();
+    slot->started_ms = now;
     return 0;
 }
 
@@ -111,51 +139,66 @@ static void stop_workers(struct worker_slot *slots, int n)
     }
 }
 
-int prefork_run(int workers)
+/* Empties the slot of each worker that exited; a young death is a failed start. */
+static void reap(struct worker_slot *slots, int n, int *failed_in_row)
 {
-    struct worker_slot *slots = xcalloc((size_t)workers, sizeof(*slots));
-    int started = 0;
+    int status;
+    pid_t pid;
 
-    set_handlers(on_stop);
-    for (int i = 0; i < workers; i++) {
-        int r = spawn(&slots[i]);
+    /* Polled, not blocking: a stop signal landing just before a blocking waitpid would
+     * otherwise wait for the next worker death. */
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        int64_t now = clock_mono_ms();
 
-        if (r == 1) {
-            free(slots);
-            return 1;
-        }
-        started += r == 0;
-    }
-    if (started == 0) {
-        free(slots);
-        return -1;
-    }
-    while (stop_signal == 0) {
-        int status;
-        /* Polled, not blocking: a stop signal landing just before a blocking waitpid
-         * would otherwise wait for the next worker death. */
-        pid_t pid = waitpid(-1, &status, WNOHANG);
-
-        if (pid == 0 || (pid < 0 && errno == EINTR)) {
-            usleep(PREFORK_POLL_MS * 1000);
-            continue;
-        }
-        if (pid < 0)
-            break;
         log_exit(pid, status);
-        for (int i = 0; i < workers && stop_signal == 0; i++) {
+        for (int i = 0; i < n; i++) {
             if (slots[i].pid != pid)
                 continue;
-            slots[i].pid = 0;
-            if (clock_mono_ms() - slots[i].started_ms < PREFORK_YOUNG_MS)
-                sleep(1);
-            if (stop_signal == 0 && spawn(&slots[i]) == 1) {
-                free(slots);
-                return 1;
+            if (now - slots[i].started_ms < PREFORK_YOUNG_MS) {
+                start_failed(&slots[i], failed_in_row, now);
+            } else {
+                slots[i].pid = 0;
+                slots[i].failures = 0;
+                slots[i].retry_at_ms = now;
             }
         }
     }
+}
+
+int prefork_run(int workers)
+{
+    struct worker_slot *slots = xcalloc((size_t)workers, sizeof(*slots));
+    int failed_in_row = 0; /* failed starts since a worker last started and lived */
+    int rc = 0;
+
+    set_handlers(on_stop);
+    while (stop_signal == 0) {
+        int64_t now = clock_mono_ms();
+        int running = 0;
+
+        for (int i = 0; i < workers && stop_signal == 0; i++) {
+            if (slots[i].pid == 0 && now >= slots[i].retry_at_ms &&
+                spawn(&slots[i], &failed_in_row) == 1) {
+                free(slots);
+                return 1;
+            }
+            running += slots[i].pid > 0;
+            /* A worker that has lived past the young age proves starts work again. */
+            if (slots[i].pid > 0 && now - slots[i].started_ms >= PREFORK_YOUNG_MS) {
+                slots[i].failures = 0;
+                failed_in_row = 0;
+            }
+        }
+        if (running == 0 && failed_in_row >= PREFORK_GIVE_UP_STARTS) {
+            log_error("workers_exhausted", "no worker is running and the last starts all "
+                                           "failed; the handler cannot serve");
+            rc = -1;
+            break;
+        }
+        usleep(PREFORK_POLL_MS * 1000);
+        reap(slots, workers, &failed_in_row);
+    }
     stop_workers(slots, workers);
     free(slots);
-    return 0;
+    return rc;
 }
