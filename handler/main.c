@@ -198,6 +198,16 @@ static void serve_one(struct intake *in, FCGX_Request *request)
     free(path);
 }
 
+/* Reads what is left of a body the answer did not need (a refusal, a GET), so the
+ * connection can carry the next request. */
+static void drain_body(FCGX_Stream *in)
+{
+    char drop[8192];
+
+    while (FCGX_GetStr(drop, sizeof(drop), in) > 0)
+        continue;
+}
+
 /*
  * Serves the requests of one connection until it closes. libfcgi reads and writes it;
  * it was given no listening socket, so when it gives up on the connection (a protocol
@@ -212,7 +222,7 @@ static void serve_connection(struct intake *in, FCGX_Request *request, int fd, l
         verdict = conn_check_request(fd);
         if (verdict != CONN_SERVE) {
             conn_deadline_disarm();
-            close(fd);
+            conn_close(fd);
             return;
         }
         request->ipcFd = fd;
@@ -229,11 +239,20 @@ static void serve_connection(struct intake *in, FCGX_Request *request, int fd, l
             request->ipcFd = -1;
             return;
         }
+        if (request->role != CONN_ROLE_RESPONDER) {
+            /* Only after a GET_VALUES, which conn_check_request leaves to libfcgi. */
+            conn_deadline_disarm();
+            log_error("fcgi_role_refused", "a request for a role other than RESPONDER");
+            FCGX_Free(request, 1);
+            return;
+        }
         serve_one(in, request);
-        /* The answer and libfcgi's lingering close get a deadline of their own. */
+        /* The rest of an unread body, the answer and libfcgi's lingering close get a
+         * deadline of their own. */
         conn_deadline_arm(fd, CLOSE_DEADLINE_MS);
+        drain_body(request->in);
         if (FCGX_HasSeenEOF(request->in) != EOF || conn_stop_requested())
-            request->keepConnection = 0; /* unread body, or stopping: no next request */
+            request->keepConnection = 0; /* body not all read, or stopping: no next request */
         request->detached = 0;
         FCGX_Finish_r(request);
         conn_deadline_disarm();

@@ -30,13 +30,13 @@
 #define FCGI_BEGIN_REQUEST 1
 #define FCGI_END_REQUEST 3
 #define FCGI_GET_VALUES 9
-#define FCGI_RESPONDER 1
 #define FCGI_UNKNOWN_ROLE 3
 #define FCGI_HEADER_LEN 8
 #define FCGI_BEGIN_LEN 8
 
 #define CONN_PEEK_RETRY_MS 10 /* a partial record: look again after this */
 #define CONN_BUSY_RETRY_MS 100 /* out of descriptors: accept again after this */
+#define CONN_LINGER_MS 500     /* conn_close reads what the peer still sends this long */
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t deadline_fd = -1;
@@ -206,6 +206,19 @@ int conn_deadline_passed(void)
     return deadline_hit;
 }
 
+void conn_close(int fd)
+{
+    char drop[4096];
+
+    if (shutdown(fd, SHUT_WR) == 0) {
+        conn_deadline_arm(fd, CONN_LINGER_MS);
+        while (read(fd, drop, sizeof(drop)) > 0)
+            continue;
+        conn_deadline_disarm();
+    }
+    close(fd);
+}
+
 /* Waits for n bytes at the head of fd's queue without taking them: 1, or 0 when the
  * peer closed or the deadline passed first. */
 static int peek_exact(int fd, unsigned char *buf, size_t n)
@@ -271,7 +284,7 @@ enum conn_verdict conn_check_request(int fd)
         if (!peek_exact(fd, rec, sizeof(rec)))
             goto closed;
         role = rec[8] << 8 | rec[9];
-        if (role == FCGI_RESPONDER)
+        if (role == CONN_ROLE_RESPONDER)
             return CONN_SERVE;
         refuse_role(fd, rec, request_id);
         log_refusal("fcgi_role_refused", "role %d of request %d: only RESPONDER is served", role,

@@ -30,6 +30,8 @@
 
 #include "error.h"
 
+#define CONN_ROLE_RESPONDER 1 /* FastCGI's FCGI_RESPONDER, the one role served */
+
 /* Installs the handlers (SIGTERM, SIGINT: stop; SIGALRM: the deadline), ignores SIGPIPE
  * and blocks the stop signals. -1 with err when a signal call fails. */
 int conn_signals_init(struct error *err) __attribute__((warn_unused_result));
@@ -64,6 +66,11 @@ enum conn_verdict {
 
 /* Looks at the next record (blocking; bounded by the armed deadline). */
 enum conn_verdict conn_check_request(int fd);
+
+/* Closes a connection that is not libfcgi's: the write side first, then what the peer
+ * still sends is read and dropped for a moment (so our last words are not lost to a
+ * reset), then the descriptor. */
+void conn_close(int fd);
 
 /* From now the connection has ms to send what is read next; arming again replaces the
  * deadline. */

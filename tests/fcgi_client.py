@@ -15,6 +15,9 @@ ADDR is HOST:PORT. Each run prints one line of `key=value` facts, e.g.
     unknown-management a management record of type 99 opens the connection
     foreign-empty-stdin  an empty STDIN record of another request id before the body
     stop-mid-body PID  sends half the body, SIGTERMs PID, then sends the rest
+    keep-alive PATH BODY ID...  one kept connection (FCGI_KEEP_CONN), as nginx
+                       keeps them: a request per ID, and between them one to an
+                       unknown path whose body is never read; all statuses
 """
 import os
 import signal
@@ -184,6 +187,19 @@ def main():
         s.sendall(record(STDIN, 1, body[half:]) + record(STDIN, 1))
         status, proto = read_answer(s)
         print("status=%s protocol_status=%s seconds=%.2f" % (status, proto, time.monotonic() - start))
+    elif what == "keep-alive":
+        path, body = args[0], open(args[1], "rb").read()
+        start = time.monotonic()
+        s = connect(addr)
+        statuses = []
+        for i, key in enumerate(args[2:]):
+            for p, extra in ((path, ["HTTP_X_TOKEN=t0ken", "HTTP_X_ID=" + key]), ("/nope", [])):
+                rid = 2 * i + 1 + (p == "/nope")
+                s.sendall(begin(rid, keep=1) + params(rid, cgi_env(p, len(body), extra)) +
+                          record(STDIN, rid, body) + record(STDIN, rid))
+                status, _ = read_answer(s)
+                statuses.append(str(status))
+        print("statuses=%s seconds=%.2f" % (",".join(statuses), time.monotonic() - start))
     else:
         sys.exit("unknown scenario " + what)
 

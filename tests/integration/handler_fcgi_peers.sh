@@ -5,7 +5,8 @@
 # requests are still served; other roles get FCGI_UNKNOWN_ROLE; a connection
 # opening with an unknown management record is closed; an empty STDIN record
 # of another request id cannot shorten a body; and a SIGTERM in the middle of
-# a body lets that request finish, for one process and for --workers.
+# a body lets that request finish, for one process and for --workers. A kept
+# connection (FCGI_KEEP_CONN) serves one request after another.
 . "$(dirname "$0")/../lib.sh"
 
 export PLAIN_TOKEN=t0ken
@@ -75,6 +76,11 @@ check "foreign empty STDIN: nothing stored" test ! -e "$T/spool/pending/plain/fo
 out=$(client request /hooks/plain "$T/body.json" "${auth[@]}" HTTP_X_ID=after-all)
 is "after the hostile peers: a request is answered 202" 202 "$(field status "$out")"
 check "after the hostile peers: answered within 1 s" below "$(field seconds "$out")" 1
+
+# A kept connection carries request after request, refusals with unread bodies too.
+out=$(client keep-alive /hooks/plain "$T/body.json" kept-1 kept-2)
+is "kept connection: every request answered" 202,404,202,404 "$(field statuses "$out")"
+check "kept connection: within 1 s" below "$(field seconds "$out")" 1
 
 # --workers: SIGTERM to the supervisor in the middle of a body; the request finishes.
 out=$(client stop-mid-body "$parent" /hooks/plain "$T/body.json" "${auth[@]}" HTTP_X_ID=w-stop)
