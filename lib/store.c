@@ -260,7 +260,8 @@ int store_put(struct store *s, const char *key, const void *data, size_t len, st
 
     if (check_key(key, err) < 0)
         return -1;
-    rc = injected(s, err) || past_deadline(err) ? -1 : s->ops->put(s->driver, key, data, len, err);
+    rc = injected(s, err) || past_deadline(err) ? -1
+                                                : s->ops->put(s->driver, key, data, len, err);
     return finish(s, rc, start, key, err, "unable to write '%s'", key);
 }
 
@@ -359,7 +360,7 @@ int store_list(struct store *s, const char *prefix, const char *start_after, siz
     rc = injected(s, err) || past_deadline(err)
              ? -1
              : s->ops->list(s->driver, prefix, start_after,
-                                         max_keys < SIZE_MAX ? max_keys + 1 : max_keys, page, err);
+                            max_keys < SIZE_MAX ? max_keys + 1 : max_keys, page, err);
     if (rc < 0) {
         store_page_free(page);
     } else if (page->n > max_keys) {
