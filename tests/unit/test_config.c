@@ -473,7 +473,7 @@ static const struct bad_case BAD_CASES[] = {
      "sources[0].verify.secret: unknown key (expected one of: scheme, secrets, tolerance_s, "
      "header, algorithm, encoding, prefix)"},
     {"unknown key sourcs", "{" STORE ", 'sourcs': []}",
-     "sourcs: unknown key (expected one of: store, max_backlog, sources, drain)"},
+     "sourcs: unknown key (expected one of: store, max_backlog, sources, drain, handler)"},
     {"unknown source key", ONE(NONE ", " IDEM ", 'max_bdy': 5"),
      "sources[0].max_bdy: unknown key (expected one of: name, path, max_body, require_json, "
      "verify, idempotency, destination)"},
