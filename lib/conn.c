@@ -13,11 +13,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -37,6 +39,9 @@
 #define CONN_PEEK_RETRY_MS 10 /* a partial record: look again after this */
 #define CONN_BUSY_RETRY_MS 100 /* out of descriptors: accept again after this */
 #define CONN_LINGER_MS 500     /* conn_close reads what the peer still sends this long */
+
+static void log_refusal(const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t deadline_fd = -1;
@@ -121,15 +126,50 @@ static int idle_poll(int fd, long timeout_ms)
     return ppoll(&pfd, 1, timeout_ms >= 0 ? &ts : NULL, &idle_mask);
 }
 
+/*
+ * libfcgi's FCGI_WEB_SERVER_ADDRS, kept since connections no longer pass through its
+ * accept: when set, a comma-separated list of the IPv4 addresses a TCP peer may have.
+ */
+static int peer_allowed(const struct sockaddr_storage *peer)
+{
+    const char *list = getenv("FCGI_WEB_SERVER_ADDRS");
+    char addr[INET_ADDRSTRLEN];
+    size_t n;
+
+    if (list == NULL || peer->ss_family != AF_INET)
+        return 1;
+    if (inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, addr,
+                  sizeof(addr)) == NULL)
+        return 0;
+    n = strlen(addr);
+    for (const char *p = list;; p++) {
+        size_t len = strcspn(p, ",");
+
+        if (len == n && strncmp(p, addr, n) == 0)
+            return 1;
+        p += len;
+        if (*p == '\0')
+            break;
+    }
+    log_refusal("fcgi_peer_refused", "%s is not in FCGI_WEB_SERVER_ADDRS", addr);
+    return 0;
+}
+
 int conn_accept(int listen_fd, struct error *err)
 {
     for (;;) {
+        struct sockaddr_storage peer;
+        socklen_t peer_len = sizeof(peer);
         int one = 1;
         int fd;
 
         if (stop_requested)
             return -1;
-        fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        fd = accept4(listen_fd, (struct sockaddr *)&peer, &peer_len, SOCK_CLOEXEC);
+        if (fd >= 0 && !peer_allowed(&peer)) {
+            close(fd);
+            continue;
+        }
         if (fd >= 0) {
             /* Answers are small and final: no Nagle delay (fails harmlessly on unix sockets). */
             (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -234,9 +274,6 @@ static int peek_exact(int fd, unsigned char *buf, size_t n)
             usleep(CONN_PEEK_RETRY_MS * 1000);
     }
 }
-
-static void log_refusal(const char *event, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 static void log_refusal(const char *event, const char *fmt, ...)
 {

@@ -11,7 +11,8 @@
  *     never interrupts a request: it is noticed when the request is done.
  *   - Accepting. conn_accept() waits on the listening socket (made non-blocking, so
  *     several processes may share it) and returns a blocking connection; libfcgi is
- *     never given the listening socket, so it cannot accept on its own.
+ *     never given the listening socket, so it cannot accept on its own. libfcgi's
+ *     FCGI_WEB_SERVER_ADDRS (the IPv4 peers allowed, comma-separated) still holds.
  *   - The first record of each request, looked at (MSG_PEEK) before libfcgi reads it:
  *     a BEGIN_REQUEST for a role other than RESPONDER is answered FCGI_UNKNOWN_ROLE and
  *     the connection closed; a management record other than GET_VALUES, or any other

@@ -66,18 +66,26 @@ def connect(addr):
     return s
 
 
+def recv_or_reset(s):
+    """What the peer sent next; b"" once it closed, reset included."""
+    try:
+        return s.recv(65536)
+    except ConnectionResetError:
+        return b""
+
+
 def read_answer(s):
     """Records until END_REQUEST or the close: (status or None, protocolStatus or None)."""
     buf, out = b"", b""
     while True:
         while len(buf) < 8:
-            chunk = s.recv(65536)
+            chunk = recv_or_reset(s)
             if not chunk:
                 return parse_status(out), None
             buf += chunk
         _, rtype, _, clen, plen, _ = struct.unpack(">BBHHBB", buf[:8])
         while len(buf) < 8 + clen + plen:
-            chunk = s.recv(65536)
+            chunk = recv_or_reset(s)
             if not chunk:
                 return parse_status(out), None
             buf += chunk

@@ -32,6 +32,19 @@ check "stop mid-body: the webhook is stored" stored mid-stop
 wait "$HANDLER_PID"
 is "stop mid-body: then the process exits 0" 0 "$?"
 
+# FCGI_WEB_SERVER_ADDRS, as libfcgi reads it, still names the peers allowed.
+FCGI_WEB_SERVER_ADDRS=10.0.0.1,127.0.0.1 start_handler "$T/config.json"
+out=$(client request /hooks/plain "$T/body.json" "${auth[@]}" HTTP_X_ID=allowed-peer)
+is "FCGI_WEB_SERVER_ADDRS: a listed peer is served" 202 "$(field status "$out")"
+kill -TERM "$HANDLER_PID"
+wait "$HANDLER_PID"
+FCGI_WEB_SERVER_ADDRS=10.0.0.1,127.0.0.2 start_handler "$T/config.json"
+out=$(client request /hooks/plain "$T/body.json" "${auth[@]}" HTTP_X_ID=other-peer)
+is "FCGI_WEB_SERVER_ADDRS: another peer gets no answer" None "$(field status "$out")"
+contains "FCGI_WEB_SERVER_ADDRS: logged" fcgi_peer_refused "$(cat "$T/handler.log")"
+kill -TERM "$HANDLER_PID"
+wait "$HANDLER_PID"
+
 HANDLER_PORT=$(free_port)
 HOOKSPOOL_CONFIG=$T/config.json "$HANDLER" --listen "127.0.0.1:$HANDLER_PORT" --workers 2 \
     2>>"$T/handler.log" &
