@@ -207,6 +207,7 @@ static void test_defaults(void **state)
     assert_int_equal(s->idempotency.fallback, IDEMPOTENCY_REJECT);
     assert_int_equal(cfg->drain.concurrency, CONFIG_DEFAULT_CONCURRENCY);
     assert_int_equal(cfg->drain.poll_ms, CONFIG_DEFAULT_POLL_MS);
+    assert_int_equal(cfg->handler.read_timeout_ms, CONFIG_DEFAULT_READ_TIMEOUT_MS);
     assert_int_equal(cfg->drain.n_schedule, ARRAY_LEN(schedule));
     assert_memory_equal(cfg->drain.schedule_s, schedule, sizeof(schedule));
     config_free(cfg);
@@ -237,7 +238,8 @@ static void test_full_options(void **state)
         "   'verify': {'scheme': 'standard-webhooks',"
         "              'secrets': ['MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'file:@DIR@/whsec']},"
         "   'idempotency': {'header': 'webhook-id'}}],"
-        " 'drain': {'concurrency': 1024, 'poll_ms': 1, 'schedule_s': [0]}}");
+        " 'drain': {'concurrency': 1024, 'poll_ms': 1, 'schedule_s': [0]},"
+        " 'handler': {'read_timeout_ms': 250}}");
     const struct source_config *h = &cfg->sources[0];
     const struct source_config *t = &cfg->sources[1];
     const struct source_config *s = &cfg->sources[2];
@@ -287,6 +289,7 @@ static void test_full_options(void **state)
     }
     assert_int_equal(cfg->drain.concurrency, 1024);
     assert_int_equal(cfg->drain.n_schedule, 1);
+    assert_int_equal(cfg->handler.read_timeout_ms, 250);
     config_free(cfg);
 }
 
@@ -501,6 +504,10 @@ static const struct bad_case BAD_CASES[] = {
      "drain.poll_ms: must be between 1 and 86400000"},
     {"unknown drain key", WITH_TOP("'drain': {'workers': 4}"),
      "drain.workers: unknown key (expected one of: concurrency, poll_ms, schedule_s)"},
+    {"read timeout zero", WITH_TOP("'handler': {'read_timeout_ms': 0}"),
+     "handler.read_timeout_ms: must be between 1 and 86400000"},
+    {"unknown handler key", WITH_TOP("'handler': {'workers': 4}"),
+     "handler.workers: unknown key (expected one of: read_timeout_ms)"},
     {"max_backlog zero", WITH_TOP("'max_backlog': 0"), "max_backlog: must be at least 1"},
     {"max_body zero", ONE("'max_body': 0, " NONE ", " IDEM),
      "sources[0].max_body: must be between 1 and 67108864"},
