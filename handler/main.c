@@ -259,7 +259,10 @@ static void serve_connection(struct intake *in, FCGX_Request *request, int fd, l
         if (request->ipcFd < 0)
             return;
         if (!conn_wait_request(fd, read_ms)) {
-            FCGX_Free(request, 1);
+            /* Idle too long, or stopping: closed here, where the linger is bounded. */
+            FCGX_Free(request, 0);
+            request->ipcFd = -1;
+            conn_close(fd);
             return;
         }
     }

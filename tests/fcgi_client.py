@@ -15,6 +15,8 @@ ADDR is HOST:PORT. Each run prints one line of `key=value` facts, e.g.
     unknown-management a management record of type 99 opens the connection
     foreign-empty-stdin  an empty STDIN record of another request id before the body
     stop-mid-body PID  sends half the body, SIGTERMs PID, then sends the rest
+    keep-idle PATH BODY ID  one request on a kept connection, then silence: how long
+                       until the handler closes it
     keep-alive PATH BODY ID...  one kept connection (FCGI_KEEP_CONN), as nginx
                        keeps them: a request per ID, and between them one to an
                        unknown path whose body is never read; all statuses
@@ -195,6 +197,14 @@ def main():
         s.sendall(record(STDIN, 1, body[half:]) + record(STDIN, 1))
         status, proto = read_answer(s)
         print("status=%s protocol_status=%s seconds=%.2f" % (status, proto, time.monotonic() - start))
+    elif what == "keep-idle":
+        path, body = args[0], open(args[1], "rb").read()
+        s = connect(addr)
+        s.sendall(begin(1, keep=1) + params(1, cgi_env(path, len(body), args[2:])) +
+                  record(STDIN, 1, body) + record(STDIN, 1))
+        status, _ = read_answer(s)
+        took = wait_closed(s)
+        print("status=%s closed=%d seconds=%.2f" % (status, took is not None, took or 0))
     elif what == "keep-alive":
         path, body = args[0], open(args[1], "rb").read()
         start = time.monotonic()

@@ -95,6 +95,10 @@ out=$(client keep-alive /hooks/plain "$T/body.json" kept-1 kept-2)
 is "kept connection: every request answered" 202,404,202,404 "$(field statuses "$out")"
 check "kept connection: within 1 s" below "$(field seconds "$out")" 1
 
+out=$(client keep-idle /hooks/plain "$T/body.json" "${auth[@]}" HTTP_X_ID=kept-idle)
+is "idle kept connection: the request is answered" 202 "$(field status "$out")"
+check "idle kept connection: closed within 3 s" below "$(field seconds "$out")" 3
+
 # --workers: SIGTERM to the supervisor in the middle of a body; the request finishes.
 out=$(client stop-mid-body "$parent" /hooks/plain "$T/body.json" "${auth[@]}" HTTP_X_ID=w-stop)
 is "workers, stop mid-body: the request is answered 202" 202 "$(field status "$out")"
