@@ -518,6 +518,11 @@ int sig_verify(const struct verify_config *v, const struct headers *h, const voi
     return -1;
 }
 
+const char *sig_secret_header(const struct verify_config *v)
+{
+    return v->scheme == VERIFY_TOKEN ? v->header : NULL;
+}
+
 char *sig_standard_sign(const struct secret *key, const char *msg_id, int64_t timestamp,
                         const void *body, size_t body_len)
 {

@@ -32,6 +32,10 @@ int sig_verify(const struct verify_config *v, const struct headers *h, const voi
                size_t body_len, int64_t now_s, struct error *err)
     __attribute__((warn_unused_result));
 
+/* The header that carries the source's secret itself (the token scheme's), or NULL:
+ * a credential, never stored or forwarded (headers_is_credential). Borrowed from v. */
+const char *sig_secret_header(const struct verify_config *v);
+
 /*
  * The Standard Webhooks signature header value for (msg_id, timestamp, body)
  * under key: "v1," + base64(HMAC-SHA256(key, "msg_id.timestamp.body")).
