@@ -200,7 +200,8 @@ static int intake_run(struct intake *in, const struct intake_request *req,
         goto out;
     if (r->encoded_key == NULL)
         r->encoded_key = key_encode(r->raw_key, r->raw_key_len);
-    if (backlog_current(&in->backlog, in->store, clock_mono_ms(), &backlog, err) != 0) {
+    if (backlog_current(&in->backlog, in->store, clock_mono_ms(), in->cfg->backlog_stale_s,
+                        &backlog, err) != 0) {
         store_unavailable(err);
         goto out;
     }

@@ -5,7 +5,8 @@
  *     a token source's token header are left out of the envelope, while the
  *     provider's signature header and the other headers stay;
  *   - two webhooks never share an object: a raw key that reads like the
- *     body_sha256 fallback name of another webhook gets a name of its own.
+ *     body_sha256 fallback name of another webhook gets a name of its own;
+ *   - a backlog count the drain stopped refreshing does not refuse intake.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,7 +20,9 @@
 #include <strings.h>
 #include <sys/types.h>
 
+#include "backlog.h"
 #include "buf.h"
+#include "clock.h"
 #include "codec.h"
 #include "config.h"
 #include "digest.h"
@@ -66,7 +69,7 @@ static int setup(void **state)
     strcpy(fx->dir, "/tmp/hookspool-intake-spool.XXXXXX");
     assert_non_null(mkdtemp(fx->dir));
     text = xasprintf(
-        "{\"store\": {\"url\": \"file://%s\"}, \"sources\": ["
+        "{\"store\": {\"url\": \"file://%s\"}, \"max_backlog\": 100, \"sources\": ["
         "  {\"name\": \"github\", \"path\": \"/hooks/github\","
         "   \"verify\": {\"scheme\": \"github\", \"secrets\": [\"" GH_SECRET "\"]},"
         "   \"idempotency\": {\"header\": \"X-GitHub-Delivery\"}},"
@@ -271,12 +274,46 @@ static void test_raw_key_cannot_take_a_hashed_name(void **state)
     free(hashed);
 }
 
+/* Writes _stats/backlog.json with backlog n, as a drain did age_s ago. */
+static void put_backlog(struct fixture *fx, long n, long age_s)
+{
+    char when[CLOCK_ISO_MAX];
+    char *text;
+    struct error err;
+
+    clock_iso8601(clock_now_ms() - (int64_t)age_s * 1000, when);
+    text = xasprintf("{\"updated_at\": \"%s\", \"backlog\": %ld}", when, n);
+    error_clear(&err);
+    assert_int_equal(store_put(fx->store, BACKLOG_KEY, text, strlen(text), &err), 0);
+    free(text);
+}
+
+/* The drain stopped over max_backlog: past backlog_stale_s its count refuses nothing. */
+static void test_stale_backlog_does_not_refuse(void **state)
+{
+    struct fixture *fx = *state;
+    const char *const over[] = {"X-Id", "over", NULL};
+    const char *const stale[] = {"X-Id", "stale", NULL};
+    struct error err;
+
+    put_backlog(fx, 1000, 0);
+    assert_int_equal(post(fx, "/hooks/plain", "{}", over), 503);
+    /* A new handler process: the cache starts empty. */
+    intake_init(&fx->in, fx->cfg, fx->store);
+    put_backlog(fx, 1000, CONFIG_DEFAULT_BACKLOG_STALE_S + 1);
+    assert_int_equal(post(fx, "/hooks/plain", "{}", stale), 202);
+    error_clear(&err);
+    assert_int_equal(store_exists(fx->store, "pending/plain/stale", &err), 1);
+    assert_int_equal(store_exists(fx->store, "pending/plain/over", &err), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_credentials_are_not_stored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signature_headers_stay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_raw_key_cannot_take_a_hashed_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_backlog_does_not_refuse, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
