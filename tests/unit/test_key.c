@@ -286,8 +286,7 @@ static void test_decode_round_trip(void **state)
     free(decoded);
     /* The raw key that reads like a hashed name comes back from its %73 form. */
     encoded = key_encode(HASHED_LOOKALIKE, strlen(HASHED_LOOKALIKE));
-    assert_memory_equal(encoded, "%73", 3);
-    assert_string_equal(encoded + 3, HASHED_LOOKALIKE + 1);
+    assert_string_equal(encoded, "%73ha256-" HEX64);
     decoded = key_decode(encoded, &len);
     assert_string_equal(decoded, HASHED_LOOKALIKE);
     free(encoded);
