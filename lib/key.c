@@ -23,14 +23,15 @@ static int key_byte_plain(unsigned char c)
 }
 
 #define KEY_HASHED_PREFIX "sha256-"
-#define KEY_HASHED_LEN (sizeof(KEY_HASHED_PREFIX) - 1 + 64)
+#define KEY_HASHED_PREFIX_LEN (sizeof(KEY_HASHED_PREFIX) - 1)
+#define KEY_HASHED_LEN (KEY_HASHED_PREFIX_LEN + 64)
 
 /* 1 when s (NUL-terminated) reads like a hashed name: "sha256-" + 64 lowercase hex digits. */
 static int key_reads_hashed(const char *s)
 {
-    if (strlen(s) != KEY_HASHED_LEN || strncmp(s, KEY_HASHED_PREFIX, 7) != 0)
+    if (strlen(s) != KEY_HASHED_LEN || strncmp(s, KEY_HASHED_PREFIX, KEY_HASHED_PREFIX_LEN) != 0)
         return 0;
-    for (const char *c = s + 7; *c != '\0'; c++) {
+    for (const char *c = s + KEY_HASHED_PREFIX_LEN; *c != '\0'; c++) {
         if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
             return 0;
     }

@@ -37,8 +37,8 @@ char *key_hashed(const void *data, size_t len);
 /*
  * The inverse of key_encode for keys that were not hashed: %XX back to its
  * byte ("%73ha256-..." included). A hashed name comes back as it is (its
- * raw key is gone). Fresh
- * string (NUL-terminated; it may hold NULs, so use *len); caller frees.
+ * raw key is gone). Fresh string (NUL-terminated; it may hold NULs, so use
+ * *len); caller frees.
  */
 char *key_decode(const char *encoded, size_t *len);
 
