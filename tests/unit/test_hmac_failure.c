@@ -59,6 +59,7 @@ static const struct request EMPTY_SIGNATURES[] = {
 };
 
 static OSSL_PROVIDER *null_provider;
+static OSSL_PROVIDER *default_provider;
 
 static void config_for(struct verify_config *v, struct secret *s, enum verify_scheme scheme)
 {
@@ -123,7 +124,8 @@ static void test_with_a_working_openssl(void **state)
     (void)state;
     assert_true(OSSL_PROVIDER_unload(null_provider));
     null_provider = NULL;
-    assert_non_null(OSSL_PROVIDER_load(NULL, "default"));
+    default_provider = OSSL_PROVIDER_load(NULL, "default");
+    assert_non_null(default_provider);
     for (size_t i = 0; i < sizeof(EMPTY_SIGNATURES) / sizeof(EMPTY_SIGNATURES[0]) - 1; i++) {
         assert_int_equal(verify(&EMPTY_SIGNATURES[i], &err), -1);
         assert_int_equal(err.code, HS_ERR_AUTH);
@@ -138,6 +140,7 @@ int main(void)
         cmocka_unit_test(test_empty_signature_never_matches_a_failed_hmac),
         cmocka_unit_test(test_with_a_working_openssl),
     };
+    int failed;
 
     /* Loaded explicitly, a provider stops OpenSSL loading its default one on first use. */
     null_provider = OSSL_PROVIDER_load(NULL, "null");
@@ -145,5 +148,10 @@ int main(void)
         fprintf(stderr, "unable to load OpenSSL's null provider\n");
         return 1;
     }
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    failed = cmocka_run_group_tests(tests, NULL, NULL);
+    if (null_provider != NULL)
+        OSSL_PROVIDER_unload(null_provider);
+    if (default_provider != NULL)
+        OSSL_PROVIDER_unload(default_provider);
+    return failed;
 }
