@@ -32,11 +32,12 @@ for u in "$IN_USER" "$OUT_USER"; do
 done
 check "users exist and share the group" sh -c \
     "id -nG $IN_USER | grep -qw $GROUP && id -nG $OUT_USER | grep -qw $GROUP"
-# as USER CMD...: CMD as USER (its groups included) with umask 077, exec'd in place
+# as USER CMD...: execs CMD as USER (its groups included) with umask 077, in place of
+# the calling shell: run it in a subshell or in the background, where $! is then CMD.
 as() {
     local user=$1
     shift
-    setpriv --reuid="$user" --regid="$user" --init-groups -- \
+    exec setpriv --reuid="$user" --regid="$user" --init-groups -- \
         bash -c 'umask 077; exec "$@"' _ "$@"
 }
 
@@ -74,7 +75,7 @@ send() { # KEY...
     done
     ok "handler accepts $*"
 }
-drain_once() { HOOKSPOOL_CONFIG=$T/config.json as "$OUT_USER" "$DRAIN" --once 2>>"$T/drain.log"; }
+drain_once() { (HOOKSPOOL_CONFIG=$T/config.json as "$OUT_USER" "$DRAIN" --once 2>>"$T/drain.log"); }
 objects() { [ -d "$T/spool/$1" ] && (cd "$T/spool/$1" && find . -type f ! -name '.*' | wc -l) || echo 0; }
 
 send k1 k2 k3 k4 k5
