@@ -54,6 +54,11 @@ UNIT_SUPPORT_SRC = $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
 UNIT_SUPPORT_OBJ = $(UNIT_SUPPORT_SRC:%.c=$(BUILD)/%.o)
 HELPER_SRC = $(sort $(wildcard tests/helpers/*.c))
 HELPER_BIN = $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
+# test_hmac_failure once more, over digest.c and sig.c built with -DNDEBUG: a
+# failed HMAC must be refused without the help of an assert.
+NDEBUG_SRC = lib/digest.c lib/sig.c
+NDEBUG_OBJ = $(NDEBUG_SRC:lib/%.c=$(BUILD)/ndebug/%.o)
+UNIT_BIN += $(BUILD)/tests/test_hmac_failure_ndebug
 PROGRAMS = $(BUILD)/hookspool-handler $(BUILD)/hookspool-drain
 
 .PHONY: all test asan valgrind fuzz fuzz-build fuzz-lib bench format lint install clean run deps
@@ -81,6 +86,17 @@ $(BUILD)/hookspool-handler: $(BUILD)/handler/main.o $(BUILD)/libhookspool.a
 $(BUILD)/hookspool-drain: $(BUILD)/drain/main.o $(BUILD)/libhookspool.a
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/ndebug/%.o: lib/%.c $(wildcard lib/*.h) Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CC      $< (NDEBUG)")
+	$(Q)$(CC) $(CPPFLAGS) -DNDEBUG $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The objects before the library: the linker then takes no digest.o or sig.o from it.
+$(BUILD)/tests/test_hmac_failure_ndebug: $(BUILD)/tests/unit/test_hmac_failure.o $(NDEBUG_OBJ) \
+    $(UNIT_SUPPORT_OBJ) $(BUILD)/libhookspool.a
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(UNIT_SUPPORT_OBJ) $(BUILD)/libhookspool.a
 	@$(if $(V),,echo "  LD      $@")

@@ -58,7 +58,8 @@ static const struct {
     {"token", VERIFY_TOKEN}, {"none", VERIFY_NONE},
 };
 
-static const char *const TOP_KEYS[] = {"store", "max_backlog", "sources", "drain", NULL};
+static const char *const TOP_KEYS[] = {"store",   "max_backlog", "backlog_stale_s",
+                                        "sources", "drain",       NULL};
 static const char *const STORE_KEYS[] = {"url", "access_key", "secret_key", "timeout_ms", NULL};
 static const char *const SOURCE_KEYS[] = {"name", "path", "max_body", "require_json", "verify",
                                           "idempotency", "destination", NULL};
@@ -1068,6 +1069,8 @@ static struct config *config_parse_named(const char *name, const char *text, siz
     if (check_keys(root, "", TOP_KEYS, err) != 0 || load_store(root, &cfg->store, err) != 0 ||
         get_long(root, "", "max_backlog", 1, LONG_MAX, CONFIG_DEFAULT_MAX_BACKLOG,
                  &cfg->max_backlog, err) != 0 ||
+        get_long(root, "", "backlog_stale_s", 1, CONFIG_BACKLOG_STALE_S_MAX,
+                 CONFIG_DEFAULT_BACKLOG_STALE_S, &cfg->backlog_stale_s, err) != 0 ||
         load_sources(root, cfg, err) != 0 || load_drain(root, &cfg->drain, err) != 0)
         goto out;
     ok = 1;

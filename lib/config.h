@@ -27,6 +27,8 @@
 #define CONFIG_DEFAULT_CONNECT_TIMEOUT_MS 5000
 #define CONFIG_DEFAULT_MAX_BACKLOG 100000
 #define CONFIG_DEFAULT_CONCURRENCY 16
+#define CONFIG_DEFAULT_BACKLOG_STALE_S 300
+#define CONFIG_BACKLOG_STALE_S_MAX (366L * 86400)
 #define CONFIG_DEFAULT_POLL_MS 1000
 #define CONFIG_DEFAULT_BREAKER_FAILURES 10
 #define CONFIG_DEFAULT_BREAKER_PAUSE_S 60
@@ -108,6 +110,7 @@ struct drain_config {
 struct config {
     struct store_config store;
     long max_backlog;       /* default 100000 */
+    long backlog_stale_s;   /* default 300: an older backlog count is ignored */
     struct source_config *sources;
     size_t n_sources;
     struct drain_config drain;

@@ -293,7 +293,7 @@ static void bury_unparseable(struct worker *w, const struct item *it, const stru
 
     error_clear(&err);
     raw_key = key_decode(it->parts.encoded, &raw_len);
-    wrapped = envelope_build(it->parts.source, raw_key, raw_len, now, &req, data->data,
+    wrapped = envelope_build(it->parts.source, raw_key, raw_len, now, &req, NULL, data->data,
                              data->len, &len);
     e = envelope_parse(wrapped, len, &err);
     if (e == NULL) {

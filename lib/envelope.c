@@ -133,8 +133,8 @@ static char *dump(const json_t *root, size_t flags, size_t *len)
 }
 
 char *envelope_build(const char *source, const void *raw_key, size_t raw_key_len,
-                     int64_t received_ms, const struct envelope_request *req, const void *body,
-                     size_t body_len, size_t *len)
+                     int64_t received_ms, const struct envelope_request *req,
+                     const char *secret_header, const void *body, size_t body_len, size_t *len)
 {
     json_t *root = must(json_object());
     json_t *request = must(json_object());
@@ -151,8 +151,11 @@ char *envelope_build(const char *source, const void *raw_key, size_t raw_key_len
     set(request, "query", text_string(req->query));
     set(request, "remote_addr", text_string(req->remote_addr));
     for (size_t i = 0; req->headers != NULL && i < req->headers->n; i++) {
-        json_t *pair = must(json_array());
+        json_t *pair;
 
+        if (headers_is_credential(req->headers->items[i].name, secret_header))
+            continue;
+        pair = must(json_array());
         append(pair, text_string(req->headers->items[i].name));
         append(pair, text_string(req->headers->items[i].value));
         append(headers, pair);

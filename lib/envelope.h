@@ -32,10 +32,15 @@ struct envelope_request {
     const struct headers *headers;
 };
 
-/* The JSON text of a new envelope (no attempts, no outcome). Caller frees; *len set. */
+/*
+ * The JSON text of a new envelope (no attempts, no outcome). Caller frees; *len
+ * set. The request's credentials are left out (headers_is_credential, with
+ * secret_header: a token source's token header, or NULL), so no credential
+ * ever reaches the spool or `show`.
+ */
 char *envelope_build(const char *source, const void *raw_key, size_t raw_key_len,
-                     int64_t received_ms, const struct envelope_request *req, const void *body,
-                     size_t body_len, size_t *len);
+                     int64_t received_ms, const struct envelope_request *req,
+                     const char *secret_header, const void *body, size_t body_len, size_t *len);
 
 struct envelope;
 

@@ -13,7 +13,6 @@
 
 #include "buf.h"
 #include "clock.h"
-#include "digest.h"
 #include "envelope.h"
 #include "jsonptr.h"
 #include "key.h"
@@ -126,8 +125,6 @@ static int take_idempotency_key(const struct source_config *src,
                                 const struct buf *body, struct intake_result *r,
                                 struct error *err)
 {
-    char digest[65];
-
     if (find_idempotency_key(&src->idempotency, req, doc, r) == 0)
         return 0;
     if (src->idempotency.fallback == IDEMPOTENCY_REJECT) {
@@ -137,9 +134,10 @@ static int take_idempotency_key(const struct source_config *src,
                                                  : src->idempotency.json_pointer);
         return -1;
     }
-    digest_sha256_hex(body->data != NULL ? body->data : "", body->len, digest);
-    r->raw_key = xasprintf("sha256-%s", digest);
+    /* A hashed name already: it must not go through key_encode like a raw key. */
+    r->raw_key = key_hashed(body->data != NULL ? body->data : "", body->len);
     r->raw_key_len = strlen(r->raw_key);
+    r->encoded_key = xstrdup(r->raw_key);
     return 0;
 }
 
@@ -200,8 +198,10 @@ static int intake_run(struct intake *in, const struct intake_request *req,
     }
     if (take_idempotency_key(src, req, doc, &body, r, err) != 0)
         goto out;
-    r->encoded_key = key_encode(r->raw_key, r->raw_key_len);
-    if (backlog_current(&in->backlog, in->store, clock_mono_ms(), &backlog, err) != 0) {
+    if (r->encoded_key == NULL)
+        r->encoded_key = key_encode(r->raw_key, r->raw_key_len);
+    if (backlog_current(&in->backlog, in->store, clock_mono_ms(), in->cfg->backlog_stale_s,
+                        &backlog, err) != 0) {
         store_unavailable(err);
         goto out;
     }
@@ -217,7 +217,8 @@ static int intake_run(struct intake *in, const struct intake_request *req,
     env_req.remote_addr = req->remote_addr;
     env_req.headers = &req->headers;
     envelope = envelope_build(src->name, r->raw_key, r->raw_key_len, clock_now_ms(), &env_req,
-                              body.data != NULL ? body.data : "", body.len, &envelope_len);
+                              sig_secret_header(&src->verify), body.data != NULL ? body.data : "",
+                              body.len, &envelope_len);
     key_object(KEY_PENDING, 0, src->name, r->encoded_key, object);
     if (store_put(in->store, object, envelope, envelope_len, err) != 0) {
         store_unavailable(err);

@@ -10,6 +10,10 @@
  *
  * Error messages name the header and say what was wrong with it, never what
  * it held: the value may be a token or a near-miss of a valid signature.
+ *
+ * A MAC OpenSSL fails to compute is an error of ours (HS_ERR_TRANSIENT), and
+ * an empty signature never matches, so a failed HMAC (length 0) can never
+ * compare equal to an empty "v1=" entry, with asserts compiled in or not.
  */
 #include "sig.h"
 
@@ -21,6 +25,7 @@
 
 #include "codec.h"
 #include "digest.h"
+#include "log.h"
 #include "xmalloc.h"
 
 /*
@@ -42,15 +47,29 @@ struct macs {
     size_t len; /* digest length, the same for every slot */
 };
 
-static void macs_compute(struct macs *m, const struct verify_config *v, enum digest_alg alg,
-                         const void *msg, size_t msg_len)
+/* A MAC OpenSSL could not compute: not the sender's fault, so never a 4xx (503, retried). */
+static void set_hmac_failed(struct error *err)
+{
+    error_set(err, HS_ERR_TRANSIENT, "hmac_failed",
+              "unable to compute an HMAC: OpenSSL refused (check its config and providers)");
+}
+
+/* 0, or -1 (err set) when any MAC could not be computed; m is then unusable but freeable. */
+static int macs_compute(struct macs *m, const struct verify_config *v, enum digest_alg alg,
+                        const void *msg, size_t msg_len, struct error *err)
 {
     m->n = v->n_secrets;
     m->len = 0;
     m->bytes = xmalloc(m->n * DIGEST_MAX);
-    for (size_t i = 0; i < m->n; i++)
+    for (size_t i = 0; i < m->n; i++) {
         m->len = digest_hmac(alg, v->secrets[i].bytes, v->secrets[i].len, msg, msg_len,
                              m->bytes + i * DIGEST_MAX);
+        if (m->len == 0) {
+            set_hmac_failed(err);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /*
@@ -61,6 +80,9 @@ static int macs_match(const struct macs *m, const unsigned char *sig, size_t sig
 {
     int match = 0;
 
+    /* digest_equal never matches an empty MAC; the check here says so where it matters. */
+    if (m->len == 0 || sig_len == 0)
+        return 0;
     for (size_t i = 0; i < m->n; i++)
         match |= digest_equal(m->bytes + i * DIGEST_MAX, m->len, sig, sig_len);
     return match;
@@ -246,7 +268,8 @@ static int verify_single(const struct verify_config *v, const struct headers *h,
                   enc == VERIFY_HEX ? "hex" : "base64");
         goto out;
     }
-    macs_compute(&macs, v, alg, msg, msg_len);
+    if (macs_compute(&macs, v, alg, msg, msg_len, err) != 0)
+        goto out;
     if (!macs_match(&macs, sig, sig_len)) {
         set_no_match(err, name);
         goto out;
@@ -350,7 +373,8 @@ static int verify_stripe(const struct verify_config *v, const struct headers *h,
         goto out;
     head = xasprintf("%.*s.", (int)ts_len, ts_text);
     msg = join_message(head, body, body_len, &msg_len);
-    macs_compute(&macs, v, DIGEST_SHA256, msg, msg_len);
+    if (macs_compute(&macs, v, DIGEST_SHA256, msg, msg_len, err) != 0)
+        goto out;
     if (!any_entry_matches(&macs, value, ',', "v1=", VERIFY_HEX)) {
         set_no_match(err, SIG_STRIPE_HEADER);
         goto out;
@@ -406,7 +430,8 @@ static int verify_standard(const struct verify_config *v, const struct headers *
         goto out;
     head = xasprintf("%s.%s.", values[0], values[1]);
     msg = join_message(head, body, body_len, &msg_len);
-    macs_compute(&macs, v, DIGEST_SHA256, msg, msg_len);
+    if (macs_compute(&macs, v, DIGEST_SHA256, msg, msg_len, err) != 0)
+        goto out;
     if (!any_entry_matches(&macs, values[2], ' ', "v1,", VERIFY_BASE64)) {
         set_no_match(err, names[2]);
         goto out;
@@ -427,6 +452,7 @@ static int verify_token(const struct verify_config *v, const struct headers *h, 
     const char *value;
     size_t value_len;
     int match = 0;
+    int ok;
 
     assert(v->header != NULL);
     value = header_value(h, v->header);
@@ -437,13 +463,18 @@ static int verify_token(const struct verify_config *v, const struct headers *h, 
     /* Compare digests, not the strings: equal lengths, so the time says nothing about the
      * token's length either. */
     value_len = strlen(value);
-    digest_hmac(DIGEST_SHA256, "token", 5, value, value_len, sent);
-    for (size_t i = 0; i < v->n_secrets; i++) {
-        digest_hmac(DIGEST_SHA256, "token", 5, v->secrets[i].bytes, v->secrets[i].len, want);
-        match |= digest_equal(sent, 32, want, 32);
+    ok = digest_hmac(DIGEST_SHA256, "token", 5, value, value_len, sent) == 32;
+    for (size_t i = 0; ok && i < v->n_secrets; i++) {
+        ok = digest_hmac(DIGEST_SHA256, "token", 5, v->secrets[i].bytes, v->secrets[i].len,
+                         want) == 32;
+        match |= ok && digest_equal(sent, 32, want, 32);
     }
     OPENSSL_cleanse(sent, sizeof(sent));
     OPENSSL_cleanse(want, sizeof(want));
+    if (!ok) {
+        set_hmac_failed(err);
+        return -1;
+    }
     if (!match) {
         error_set(err, HS_ERR_AUTH, "bad_signature",
                   "token in %s does not match any configured token", v->header);
@@ -487,6 +518,11 @@ int sig_verify(const struct verify_config *v, const struct headers *h, const voi
     return -1;
 }
 
+const char *sig_secret_header(const struct verify_config *v)
+{
+    return v->scheme == VERIFY_TOKEN ? v->header : NULL;
+}
+
 char *sig_standard_sign(const struct secret *key, const char *msg_id, int64_t timestamp,
                         const void *body, size_t body_len)
 {
@@ -503,6 +539,11 @@ char *sig_standard_sign(const struct secret *key, const char *msg_id, int64_t ti
     head = xasprintf("%s.%" PRId64 ".", msg_id, timestamp);
     msg = join_message(head, body, body_len, &msg_len);
     mac_len = digest_hmac(DIGEST_SHA256, key->bytes, key->len, msg, msg_len, mac);
+    if (mac_len == 0) {
+        /* An unsigned or wrongly signed delivery must never leave: as fatal as no memory. */
+        log_error("hmac_failed", "unable to sign a delivery: OpenSSL refused an HMAC-SHA256");
+        abort();
+    }
     b64 = codec_base64_encode(mac, mac_len);
     value = xasprintf("v1,%s", b64);
     OPENSSL_cleanse(mac, sizeof(mac));

@@ -7,6 +7,7 @@
 #include "store.h"
 
 #include <assert.h>
+#include <curl/curl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -179,14 +180,34 @@ long store_calls(const struct store *s)
     return atomic_load(&s->calls);
 }
 
+/*
+ * Two libcurl copies share the process: libs3.so.2 is linked against
+ * libcurl-gnutls (symbols versioned CURL_GNUTLS_3) and runs its
+ * curl_global_init inside S3_initialize; everything hookspool itself calls
+ * (delivery, and a libcurl-based store transport) binds to the libcurl this
+ * program links (CURL_OPENSSL_4), which nothing else would initialise before
+ * the threads start. Each gets its init here, once, before any thread.
+ */
 int store_global_init(struct error *err)
 {
-    return store_s3_global_init(err);
+    CURLcode code = curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    if (code != CURLE_OK) {
+        error_set(err, HS_ERR_PERMANENT, "store_init", "unable to initialise libcurl: %s",
+                  curl_easy_strerror(code));
+        return -1;
+    }
+    if (store_s3_global_init(err) != 0) {
+        curl_global_cleanup();
+        return -1;
+    }
+    return 0;
 }
 
 void store_global_cleanup(void)
 {
     store_s3_global_cleanup();
+    curl_global_cleanup();
 }
 
 struct store *store_open(const struct store_config *cfg, struct error *err)

@@ -38,7 +38,11 @@ struct store_page {
     int truncated;  /* 1 when more keys follow the last one */
 };
 
-/* Once per process, before any thread starts: initialises libs3 and libcurl. */
+/*
+ * Once per process, before any thread starts: initialises the libcurl this
+ * program links (delivery uses it) and libs3, which initialises its own
+ * libcurl copy (libcurl-gnutls). store_global_cleanup undoes both, at exit.
+ */
 int store_global_init(struct error *err) __attribute__((warn_unused_result));
 void store_global_cleanup(void);
 

@@ -200,6 +200,7 @@ static void test_defaults(void **state)
     assert_null(cfg->store.secret_key);
     assert_int_equal(cfg->store.timeout_ms, CONFIG_DEFAULT_STORE_TIMEOUT_MS);
     assert_int_equal(cfg->max_backlog, CONFIG_DEFAULT_MAX_BACKLOG);
+    assert_int_equal(cfg->backlog_stale_s, CONFIG_DEFAULT_BACKLOG_STALE_S);
     assert_int_equal(s->max_body, CONFIG_DEFAULT_MAX_BODY);
     assert_int_equal(s->verify.scheme, VERIFY_NONE);
     assert_int_equal(s->verify.n_secrets, 0);
@@ -218,7 +219,7 @@ static void test_full_options(void **state)
     struct config *cfg = parse_ok(
         "{'store': {'url': 's3://my-bucket/spool/a?tls=1&endpoint=[::1]:9443',"
         "           'access_key': 'AK', 'secret_key': 'file:@DIR@/secret', 'timeout_ms': 1},"
-        " 'max_backlog': 1,"
+        " 'max_backlog': 1, 'backlog_stale_s': 30,"
         " 'sources': ["
         "  {'name': 'h', 'path': '/h', 'max_body': 67108864, 'require_json': true,"
         "   'verify': {'scheme': 'hmac', 'secrets': ['k'], 'header': 'X-Sig',"
@@ -247,6 +248,7 @@ static void test_full_options(void **state)
     assert_string_equal(cfg->store.secret_key, "file-secret");
     assert_int_equal(cfg->store.timeout_ms, 1);
     assert_int_equal(cfg->max_backlog, 1);
+    assert_int_equal(cfg->backlog_stale_s, 30);
     assert_int_equal(h->max_body, 64 * 1024 * 1024);
     assert_int_equal(h->require_json, 1);
     assert_int_equal(h->verify.scheme, VERIFY_HMAC);
@@ -473,7 +475,8 @@ static const struct bad_case BAD_CASES[] = {
      "sources[0].verify.secret: unknown key (expected one of: scheme, secrets, tolerance_s, "
      "header, algorithm, encoding, prefix)"},
     {"unknown key sourcs", "{" STORE ", 'sourcs': []}",
-     "sourcs: unknown key (expected one of: store, max_backlog, sources, drain)"},
+     "sourcs: unknown key (expected one of: store, max_backlog, backlog_stale_s, sources, "
+     "drain)"},
     {"unknown source key", ONE(NONE ", " IDEM ", 'max_bdy': 5"),
      "sources[0].max_bdy: unknown key (expected one of: name, path, max_body, require_json, "
      "verify, idempotency, destination)"},
@@ -502,6 +505,8 @@ static const struct bad_case BAD_CASES[] = {
     {"unknown drain key", WITH_TOP("'drain': {'workers': 4}"),
      "drain.workers: unknown key (expected one of: concurrency, poll_ms, schedule_s)"},
     {"max_backlog zero", WITH_TOP("'max_backlog': 0"), "max_backlog: must be at least 1"},
+    {"backlog_stale_s zero", WITH_TOP("'backlog_stale_s': 0"),
+     "backlog_stale_s: must be between 1 and 31622400"},
     {"max_body zero", ONE("'max_body': 0, " NONE ", " IDEM),
      "sources[0].max_body: must be between 1 and 67108864"},
     {"max_body over 64 MiB", ONE("'max_body': 67108865, " NONE ", " IDEM),

@@ -38,7 +38,7 @@ static struct envelope *build_parse(const void *key, size_t key_len, const void 
     headers_init(&h);
     headers_add(&h, "Content-Type", "application/json");
     headers_add(&h, "X-GitHub-Event", "push");
-    text = envelope_build("github", key, key_len, T0, &req, body, body_len, &len);
+    text = envelope_build("github", key, key_len, T0, &req, NULL, body, body_len, &len);
     headers_free(&h);
     assert_int_equal(strlen(text), len);
     error_clear(&err);
@@ -148,7 +148,7 @@ static void test_headers_latin1(void **state)
     headers_add(&in, "X-Name", "caf\xe9");
     headers_add(&in, "X-Dup", "1");
     headers_add(&in, "x-dup", "2");
-    text = envelope_build("s", "k", 1, T0, &req, "b", 1, &len);
+    text = envelope_build("s", "k", 1, T0, &req, NULL, "b", 1, &len);
     headers_free(&in);
     assert_non_null(strstr(text, "\"path\":\"/caf\xc3\xa9\",\"query\":\"q=\xc3\xbf\""));
     error_clear(&err);

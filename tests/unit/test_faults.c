@@ -579,7 +579,7 @@ static char *webhook_text(const char *source, const char *key, int done, size_t 
 
     headers_init(&h);
     headers_add(&h, "Content-Type", "application/json");
-    text = envelope_build(source, key, strlen(key), clock_now_ms(), &req, body, strlen(body),
+    text = envelope_build(source, key, strlen(key), clock_now_ms(), &req, NULL, body, strlen(body),
                           len);
     if (done) {
         error_clear(&err);

@@ -700,6 +700,67 @@ static void test_fs_no_temp_files(void **state)
     expect_page(e->s, "pending/github/", "pending/github/a", 10, want + 1, 1, 0);
 }
 
+/* The mode of path (under the store's root) without the file type bits. */
+static mode_t mode_of(const struct env *e, const char *path)
+{
+    char full[512];
+    struct stat st;
+
+    snprintf(full, sizeof(full), "%s/root%s%s", e->dir, path[0] != '\0' ? "/" : "", path);
+    if (stat(full, &st) != 0)
+        fail_msg("stat %s failed", full);
+    return st.st_mode & 07777;
+}
+
+/* fs: files 0660 and directories 2770 whatever the umask, so one group can share a spool. */
+static void test_fs_modes_ignore_umask(void **state)
+{
+    static const mode_t umasks[] = {077, 0};
+    struct env *e = *state;
+    struct error err;
+
+    for (size_t i = 0; i < sizeof(umasks) / sizeof(umasks[0]); i++) {
+        mode_t saved = umask(umasks[i]);
+
+        put_str(e->s, "pending/github/a", "a");
+        assert_int_equal(store_move(e->s, "pending/github/a", "retry/0000000001/github/a", &err),
+                         0);
+        put_str(e->s, "pending/github/b", "b");
+        umask(saved);
+        assert_int_equal(mode_of(e, "pending/github/b"), 0660);
+        assert_int_equal(mode_of(e, "retry/0000000001/github/a"), 0660);
+        assert_int_equal(mode_of(e, "pending/github"), 02770);
+        assert_int_equal(mode_of(e, "pending"), 02770);
+        assert_int_equal(mode_of(e, "retry/0000000001/github"), 02770);
+        assert_int_equal(mode_of(e, "retry/0000000001"), 02770);
+        assert_int_equal(mode_of(e, "retry"), 02770);
+        assert_int_equal(mode_of(e, ""), 02770);
+        assert_int_equal(store_del(e->s, "pending/github/b", &err), 0);
+        assert_int_equal(store_del(e->s, "retry/0000000001/github/a", &err), 0);
+    }
+}
+
+/* fs: the root the store makes gets the spool's mode too, whatever the umask. */
+static void test_fs_root_mode(void **state)
+{
+    struct env *e = *state;
+    struct error err;
+    struct stat st;
+    char url[600];
+    char root[560];
+    struct store *s;
+    mode_t saved = umask(077);
+
+    snprintf(root, sizeof(root), "%s/made/here", e->dir);
+    snprintf(url, sizeof(url), "file://%s", root);
+    s = open_url(url, 1000, &err);
+    umask(saved);
+    assert_non_null(s);
+    store_close(s);
+    assert_int_equal(stat(root, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 02770);
+}
+
 /* fs: emptied branches are removed, the root never. */
 static void test_fs_prunes(void **state)
 {
@@ -977,6 +1038,8 @@ int main(void)
         FS_ONLY(test_fs_no_temp_files, "temporary files never listed, objects not world-readable"),
         FS_ONLY(test_fs_prunes, "emptied directories removed"),
         FS_ONLY(test_fs_empty_dirs, "empty directories never shorten a page"),
+        FS_ONLY(test_fs_modes_ignore_umask, "files 0660, directories 2770, whatever the umask"),
+        FS_ONLY(test_fs_root_mode, "a root the store makes is 2770 too"),
         {"store_open refuses malformed URLs", test_open_errors, NULL, NULL, NULL},
         S3_ONLY(test_s3_describe, "describe names bucket, prefix and endpoint"),
         S3_ONLY(test_s3_independent_read, "mc reads what put and move wrote"),
