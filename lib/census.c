@@ -183,6 +183,8 @@ static void keep_dead(struct census_keeper *k, const struct census *c)
 int census_after_pass(struct census_keeper *k, struct store *s, const struct census *pass,
                       int64_t now_ms, struct census *out, struct error *err)
 {
+    int dead_changed = 0;
+
     memset(out, 0, sizeof(*out));
     if (!k->loaded)
         keeper_load(k, s);
@@ -202,8 +204,10 @@ int census_after_pass(struct census_keeper *k, struct store *s, const struct cen
 
         census_add(out, KEY_PENDING, p->name, p->counts[KEY_PENDING] > 0 ? p->counts[KEY_PENDING] : 0);
         census_add(out, KEY_RETRY, p->name, p->counts[KEY_RETRY] > 0 ? p->counts[KEY_RETRY] : 0);
-        if (p->counts[KEY_DEAD] > 0)
+        if (p->counts[KEY_DEAD] != 0) {
             census_add(&k->dead, KEY_DEAD, p->name, p->counts[KEY_DEAD]);
+            dead_changed = 1;
+        }
     }
     for (size_t i = 0; i < k->dead.n_sources; i++)
         census_add(out, KEY_DEAD, k->dead.sources[i].name, k->dead.sources[i].counts[KEY_DEAD]);
@@ -211,7 +215,7 @@ int census_after_pass(struct census_keeper *k, struct store *s, const struct cen
     out->totals[KEY_DONE] = -1;
     for (size_t i = 0; i < out->n_sources; i++)
         out->sources[i].counts[KEY_DONE] = -1;
-    if (pass->totals[KEY_DEAD] > 0)
+    if (dead_changed)
         keeper_save(k, s);
     return 0;
 }

@@ -80,7 +80,7 @@ struct census_keeper {
 /*
  * The counts after a pass, into out (previous content dropped): pending and
  * retry from pass (what the pass listed, adjusted by its own moves), dead
- * from the keeper plus pass's dead (the number it moved there), done not
+ * from the keeper plus pass's dead (what it moved there, net), done not
  * counted (-1). The first call reads CENSUS_KEY; when no full count is known
  * or the last is CENSUS_FULL_EVERY_MS old at now_ms, counts pending, retry
  * and dead in full instead. CENSUS_KEY is written after a full count and

@@ -282,16 +282,23 @@ static int move_to(struct worker *w, const struct item *it, const char *next,
     struct key_parts to;
     struct error err;
     enum spool_advance_result r;
+    int removed = 0;
 
     error_clear(&err);
-    r = spool_advance(w->d->o.store, w->d->o.cfg->store.timeout_ms, it->object, next, e, &err);
+    r = spool_advance(w->d->o.store, w->d->o.cfg->store.timeout_ms, it->object, next, e,
+                      &removed, &err);
     if (r == SPOOL_WRITE_FAILED) {
         w->counts.store_errors++;
         return -1;
     }
     snprintf(w->moved, sizeof(w->moved), "%s", next);
-    if (key_parse(next, &to) == 0)
+    if (key_parse(next, &to) == 0) {
         census_add(&w->tally, to.state, it->parts.source, 1);
+        /* A finished replay's earlier record, of the other final state. */
+        if (removed)
+            census_add(&w->tally, to.state == KEY_DONE ? KEY_DEAD : KEY_DONE, it->parts.source,
+                       -1);
+    }
     if (r == SPOOL_DELETE_FAILED) {
         w->counts.store_errors++;
         return -1;

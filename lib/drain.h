@@ -88,7 +88,8 @@ int drain_pass(struct drain *d, struct drain_counts *counts, struct error *err)
 /*
  * What the last pass counted, for census_after_pass: pending and retry as it
  * listed them (every key, whatever its shard), adjusted by its own moves;
- * dead the number it moved there. NULL before the first pass and after one
+ * dead the number it moved there, less the dead/ records a finished replay
+ * removed (so it may be below 0). NULL before the first pass and after one
  * that could not list to the end (store failure, stop). Borrowed until the
  * next pass.
  */

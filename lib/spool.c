@@ -91,7 +91,7 @@ static int put_retried(struct store *s, long timeout_ms, const char *key, const 
 
 enum spool_advance_result spool_advance(struct store *s, long timeout_ms, const char *from,
                                         const char *next, const struct envelope *e,
-                                        struct error *err)
+                                        int *removed, struct error *err)
 {
     enum spool_advance_result result = SPOOL_ADVANCED;
     struct key_parts parts;
@@ -100,7 +100,10 @@ enum spool_advance_result spool_advance(struct store *s, long timeout_ms, const 
     size_t len;
     char *text = envelope_dump(e, 0, &len);
     int parsed = key_parse(next, &parts) == 0;
+    int exists;
 
+    if (removed != NULL)
+        *removed = 0;
     if (put_retried(s, timeout_ms, next, text, len, err) != 0) {
         /* After a 2xx this is the second way to deliver twice (the first: a kill here). */
         log_failure(LOG_ERROR,
@@ -119,8 +122,14 @@ enum spool_advance_result spool_advance(struct store *s, long timeout_ms, const 
         key_object(parts.state == KEY_DONE ? KEY_DEAD : KEY_DONE, 0, parts.source,
                    parts.encoded, other);
         error_clear(&del_err);
-        if (store_del(s, other, &del_err) != 0)
+        /* Looked for first, so the drain's counts know whether a record went. */
+        exists = store_exists(s, other, &del_err);
+        if (exists < 0)
+            log_failure(LOG_WARN, "store_exists_failed", other, &del_err);
+        else if (exists == 1 && store_del(s, other, &del_err) != 0)
             log_failure(LOG_WARN, "store_del_failed", other, &del_err);
+        else if (exists == 1 && removed != NULL)
+            *removed = 1;
     }
 out:
     free(text);

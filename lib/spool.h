@@ -73,14 +73,15 @@ enum spool_advance_result {
  * trying SPOOL_WRITE_ATTEMPTS times with backoff while timeout_ms (the
  * store's deadline) allows, then deletes from (not when from and next are one
  * name). When e is a replay going to done/ or dead/, then deletes the other
- * of the two records of its key, which the replay superseded. Each failure is
+ * of the two records of its key, which the replay superseded; *removed (may
+ * be NULL) is set to 1 when there was one to delete. Each failure is
  * logged: a write to done/ that still fails as "done_write_failed" (the
  * webhook was delivered and will be delivered again), others as
  * "store_put_failed" or "store_del_failed". err holds the failure.
  */
 enum spool_advance_result spool_advance(struct store *s, long timeout_ms, const char *from,
                                         const char *next, const struct envelope *e,
-                                        struct error *err);
+                                        int *removed, struct error *err);
 
 /* Moves an object unread (one over the read cap): store_move, whose fallback
  * is copy, then delete. Logged on failure ("store_move_failed"). */
