@@ -488,12 +488,17 @@ static void replays_of_one_key_are_ordered(void **state)
     char next[KEY_OBJECT_MAX + 1];
     char first[CLOCK_ISO_MAX];
     int64_t ahead = clock_now_ms() + 3600 * 1000;
+    int64_t parsed;
 
     error_clear(&err);
     assert_int_equal(key_parse("done/ok/k", &parts), 0);
     /* A replay stamped an hour ahead, by a machine whose clock runs fast. */
     envelope_reset_delivery(e, ahead);
     snprintf(first, sizeof(first), "%s", envelope_replayed_at(e));
+    assert_int_equal(clock_parse_iso8601(first, &parsed), 0);
+    assert_int_equal(parsed, ahead);
+    assert_int_equal(clock_parse_iso8601("2026-11-22T03:04:05Z", &parsed), -1);
+    assert_int_equal(clock_parse_iso8601("2026-11-22T03:04:05.123Zx", &parsed), -1);
     assert_int_equal(spool_replay(fx->store, &parts, e, next, &err), 0);
     assert_string_equal(next, "pending/ok/k");
     assert_true(strcmp(envelope_replayed_at(e), first) > 0);
