@@ -564,7 +564,7 @@ static void process_held(struct worker *w, const struct item *it, const char *mo
     }
     if (store_get(s, it->object, &data, &err) != 0) {
         if (err.code == HS_ERR_NOT_FOUND) {
-            /* Another drain (or a replay) moved it since the listing. */
+            /* Gone since the listing: another drain moved it. */
             w->counts.deferred++;
         } else if (err.code == HS_ERR_TOO_LARGE) {
             bury_too_large(w, it, err.msg);
