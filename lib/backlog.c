@@ -76,7 +76,8 @@ static int backlog_read(struct store *s, long *backlog, int64_t *updated_ms, str
     }
     *backlog = (long)json_integer_value(value);
     value = json_object_get(doc, "updated_at");
-    *updated_ms = json_is_string(value) ? clock_parse_iso8601(json_string_value(value)) : -1;
+    if (!json_is_string(value) || clock_parse_iso8601(json_string_value(value), updated_ms) != 0)
+        *updated_ms = -1;
     rc = 0;
 out:
     json_decref(doc);

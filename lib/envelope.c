@@ -396,6 +396,7 @@ void envelope_reset_delivery(struct envelope *e, int64_t at_ms)
     json_t *history = json_object_get(e->root, "history");
     json_t *entry;
 
+    set(e->root, "replayed_at", iso_time(at_ms));
     if (attempts == NULL && outcome == NULL)
         return;
     /* Earlier rounds stay readable for operators; a non-array "history" is not ours. */
@@ -412,4 +413,9 @@ void envelope_reset_delivery(struct envelope *e, int64_t at_ms)
     append(history, entry);
     json_object_del(e->root, "attempts");
     json_object_del(e->root, "outcome");
+}
+
+const char *envelope_replayed_at(const struct envelope *e)
+{
+    return json_string_value(json_object_get(e->root, "replayed_at"));
 }

@@ -178,15 +178,17 @@ static void test_written_counts_read_back(void **state)
 static void test_parse_iso8601(void **state)
 {
     char when[CLOCK_ISO_MAX];
+    int64_t ms = 0;
 
     (void)state;
     clock_iso8601(1795316645123LL, when);
-    assert_true(clock_parse_iso8601(when) == 1795316645123LL);
-    assert_true(clock_parse_iso8601("2026-11-22T03:04:05Z") == 1795316645000LL);
-    assert_true(clock_parse_iso8601("2026-11-22T03:04:05.123") == -1);
-    assert_true(clock_parse_iso8601("2026-11-22 03:04:05Z") == -1);
-    assert_true(clock_parse_iso8601("2026-13-22T03:04:05Z") == -1);
-    assert_true(clock_parse_iso8601("") == -1);
+    assert_int_equal(clock_parse_iso8601(when, &ms), 0);
+    assert_true(ms == 1795316645123LL);
+    assert_int_equal(clock_parse_iso8601("2026-11-22T03:04:05Z", &ms), -1);
+    assert_int_equal(clock_parse_iso8601("2026-11-22T03:04:05.123", &ms), -1);
+    assert_int_equal(clock_parse_iso8601("2026-11-22 03:04:05.123Z", &ms), -1);
+    assert_int_equal(clock_parse_iso8601("2026-13-22T03:04:05.123Z", &ms), -1);
+    assert_int_equal(clock_parse_iso8601("", &ms), -1);
 }
 
 int main(void)

@@ -250,6 +250,7 @@ static void test_reset_delivery(void **state)
     size_t len;
 
     (void)state;
+    assert_null(envelope_replayed_at(e));
     envelope_reset_delivery(e, T0);
     dumped = envelope_dump(e, 0, &len);
     assert_null(strstr(dumped, "history"));
@@ -262,9 +263,12 @@ static void test_reset_delivery(void **state)
     envelope_add_attempt(e, T0 + 2000, 0, "timeout", 15000);
     envelope_reset_delivery(e, T0 + 3000);
     dumped = envelope_dump(e, 0, &len);
-    /* Nothing is left at the top level between the body and the history. */
+    /* Nothing is left at the top level between the body and the history but the mark
+     * of the latest replay. */
+    assert_string_equal(envelope_replayed_at(e), "2026-11-22T03:04:08.123Z");
     assert_non_null(strstr(
-        dumped, "\"body_encoding\":\"utf8\",\"history\":["
+        dumped, "\"body_encoding\":\"utf8\",\"replayed_at\":\"2026-11-22T03:04:08.123Z\","
+                "\"history\":["
                 "{\"replayed_at\":\"2026-11-22T03:04:06.123Z\",\"attempts\":"
                 "[{\"at\":\"2026-11-22T03:04:05.123Z\",\"status\":500,\"ms\":7}],"
                 "\"outcome\":{\"state\":\"dead\",\"at\":\"2026-11-22T03:04:05.123Z\","
