@@ -100,11 +100,28 @@ struct sig_case {
     enum digest_alg algorithm;
     enum verify_encoding encoding;
     const char *prefix;
+    /* URL-signing schemes only */
+    const char *public_url;
+    const char *query;
 };
 
 /* The hmac/token fields of a row for any other scheme, and of a token row. */
-#define NO_HMAC NULL, DIGEST_SHA256, VERIFY_HEX, NULL
-#define TOKEN_IN(name) name, DIGEST_SHA256, VERIFY_HEX, NULL
+#define NO_HMAC NULL, DIGEST_SHA256, VERIFY_HEX, NULL, NULL, NULL
+#define TOKEN_IN(name) name, DIGEST_SHA256, VERIFY_HEX, NULL, NULL, NULL
+/* A URL-signing row: the public_url configured and the request's query. */
+#define AT_URL(url, query) NULL, DIGEST_SHA256, VERIFY_HEX, NULL, url, query
+
+/*
+ * Twilio's "Validating requests" example: auth token 12345, the URL
+ * https://mycompany.com/myapp.php?foo=1&bar=2 and five POST parameters.
+ */
+#define TW_SECRET "12345"
+#define TW_URL "https://mycompany.com/myapp.php"
+#define TW_QUERY "foo=1&bar=2"
+#define TW_BODY                                                                                    \
+    "CallSid=CA1234567890ABCDE&Caller=%2B12349013030&Digits=1234&From=%2B12349013030&To="         \
+    "%2B18005551212"
+#define TW_SIG "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
 
 static const struct sig_case CASES[] = {
     /* github */
@@ -300,28 +317,28 @@ static const struct sig_case CASES[] = {
     /* hmac (generic) */
     {"hmac sha1 hex with prefix", VERIFY_HMAC, {HM_SECRET},
      {{"X-Signature", "sha1=" HM_SHA1_HEX}}, HM_BODY, 0, NULL,
-     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1="},
+     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1=", NULL, NULL},
     {"hmac sha512 base64", VERIFY_HMAC, {HM_SECRET},
      {{"X-Signature", HM_SHA512_B64}}, HM_BODY, 0, NULL,
-     "X-Signature", DIGEST_SHA512, VERIFY_BASE64, NULL},
+     "X-Signature", DIGEST_SHA512, VERIFY_BASE64, NULL, NULL, NULL},
     {"hmac sha256 uppercase hex", VERIFY_HMAC, {"other", HM_SECRET},
      {{"X-Signature", HM_SHA256_HEX_UPPER}}, HM_BODY, 0, NULL,
-     "X-Signature", DIGEST_SHA256, VERIFY_HEX, NULL},
+     "X-Signature", DIGEST_SHA256, VERIFY_HEX, NULL, NULL, NULL},
     {"hmac missing prefix", VERIFY_HMAC, {HM_SECRET},
      {{"X-Signature", HM_SHA1_HEX}}, HM_BODY, 0, BAD,
-     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1="},
+     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1=", NULL, NULL},
     {"hmac other algorithm", VERIFY_HMAC, {HM_SECRET},
      {{"X-Signature", HM_SHA256_HEX_UPPER}}, HM_BODY, 0, BAD,
-     "X-Signature", DIGEST_SHA512, VERIFY_HEX, NULL},
+     "X-Signature", DIGEST_SHA512, VERIFY_HEX, NULL, NULL, NULL},
     {"hmac wrong secret", VERIFY_HMAC, {"generic-kez"},
      {{"X-Signature", "sha1=" HM_SHA1_HEX}}, HM_BODY, 0, BAD,
-     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1="},
+     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1=", NULL, NULL},
     {"hmac hex sent to a base64 source", VERIFY_HMAC, {HM_SECRET},
      {{"X-Signature", HM_SHA1_HEX}}, HM_BODY, 0, BAD,
-     "X-Signature", DIGEST_SHA1, VERIFY_BASE64, NULL},
+     "X-Signature", DIGEST_SHA1, VERIFY_BASE64, NULL, NULL, NULL},
     {"hmac missing header", VERIFY_HMAC, {HM_SECRET},
      {{"X-Other", "sha1=" HM_SHA1_HEX}}, HM_BODY, 0, MISSING,
-     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1="},
+     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1=", NULL, NULL},
 
     /* token */
     {"token matches", VERIFY_TOKEN, {"gitlab-token-1"},
@@ -338,6 +355,29 @@ static const struct sig_case CASES[] = {
      TOKEN_IN("X-Gitlab-Token")},
     {"token empty", VERIFY_TOKEN, {"gitlab-token-1"}, {{"X-Gitlab-Token", ""}}, "{}", 0,
      MISSING, TOKEN_IN("X-Gitlab-Token")},
+
+    /* twilio */
+    {"twilio published example", VERIFY_TWILIO, {TW_SECRET}, {{"X-Twilio-Signature", TW_SIG}},
+     TW_BODY, 0, NULL, AT_URL(TW_URL, TW_QUERY)},
+    {"twilio parameters in another order", VERIFY_TWILIO, {TW_SECRET},
+     {{"X-Twilio-Signature", TW_SIG}},
+     "To=%2B18005551212&From=%2B12349013030&Digits=1234&Caller=%2B12349013030&CallSid="
+     "CA1234567890ABCDE",
+     0, NULL, AT_URL(TW_URL, TW_QUERY)},
+    {"twilio wrong token", VERIFY_TWILIO, {"54321"}, {{"X-Twilio-Signature", TW_SIG}}, TW_BODY, 0,
+     BAD, AT_URL(TW_URL, TW_QUERY)},
+    {"twilio other public_url", VERIFY_TWILIO, {TW_SECRET}, {{"X-Twilio-Signature", TW_SIG}},
+     TW_BODY, 0, BAD, AT_URL("https://mycompany.com/other.php", TW_QUERY)},
+    {"twilio query tampered", VERIFY_TWILIO, {TW_SECRET}, {{"X-Twilio-Signature", TW_SIG}},
+     TW_BODY, 0, BAD, AT_URL(TW_URL, "foo=1&bar=3")},
+    {"twilio parameter tampered", VERIFY_TWILIO, {TW_SECRET}, {{"X-Twilio-Signature", TW_SIG}},
+     "CallSid=CA1234567890ABCDE&Caller=%2B12349013030&Digits=1235&From=%2B12349013030&To="
+     "%2B18005551212",
+     0, BAD, AT_URL(TW_URL, TW_QUERY)},
+    {"twilio bad form escape", VERIFY_TWILIO, {TW_SECRET}, {{"X-Twilio-Signature", TW_SIG}},
+     "CallSid=%ZZ", 0, BAD, AT_URL(TW_URL, TW_QUERY)},
+    {"twilio missing header", VERIFY_TWILIO, {TW_SECRET}, {{NULL}}, TW_BODY, 0, MISSING,
+     AT_URL(TW_URL, TW_QUERY)},
 
     /* none */
     {"none accepts anything", VERIFY_NONE, {NULL}, {{NULL}}, "anything", 0, NULL, NO_HMAC},
@@ -376,6 +416,7 @@ static void run_case(void **state)
     v.algorithm = c->algorithm;
     v.encoding = c->encoding;
     v.prefix = (char *)c->prefix;
+    v.public_url = (char *)c->public_url;
     while (n < CASE_SECRETS_MAX && c->secrets[n] != NULL)
         n++;
     v.secrets = calloc(n != 0 ? n : 1, sizeof(*v.secrets));
@@ -388,7 +429,10 @@ static void run_case(void **state)
         headers_add(&h, c->headers[i][0], c->headers[i][1]);
     error_clear(&err);
 
-    rc = sig_verify(&v, &h, c->body, strlen(c->body), c->now_s, &err);
+    rc = sig_verify(&v,
+                    &(struct sig_request){"POST", c->query != NULL ? c->query : "", &h, c->body,
+                                          strlen(c->body)},
+                    c->now_s, &err);
 
     if (c->expected == NULL) {
         if (rc != 0)
@@ -456,9 +500,13 @@ static void test_standard_sign_round_trip(void **state)
     headers_add(&h, "Webhook-Id", "msg_2");
     headers_add(&h, "Webhook-Timestamp", "4102444800");
     headers_add(&h, "Webhook-Signature", value);
-    assert_int_equal(sig_verify(&v, &h, body, sizeof(body), 4102444800, &err), 0);
+    assert_int_equal(sig_verify(&v, &(struct sig_request){"POST", "", &h, body, sizeof(body)},
+                                4102444800, &err),
+                     0);
     /* A binary body one byte short is caught. */
-    assert_int_equal(sig_verify(&v, &h, body, sizeof(body) - 1, 4102444800, &err), -1);
+    assert_int_equal(sig_verify(&v, &(struct sig_request){"POST", "", &h, body, sizeof(body) - 1},
+                                4102444800, &err),
+                     -1);
     assert_string_equal(err.tag, BAD);
     headers_free(&h);
     free(value);
@@ -480,7 +528,7 @@ static void test_null_body(void **state)
     v.n_secrets = 1;
     headers_init(&h);
     headers_add(&h, "X-Hub-Signature-256", "sha256=" GH_EMPTY_HEX);
-    assert_int_equal(sig_verify(&v, &h, NULL, 0, 0, &err), 0);
+    assert_int_equal(sig_verify(&v, &(struct sig_request){"POST", "", &h, NULL, 0}, 0, &err), 0);
     headers_free(&h);
 }
 
@@ -501,9 +549,13 @@ static void test_extreme_now(void **state)
     headers_init(&h);
     headers_add(&h, "X-Slack-Request-Timestamp", "999999999999999999");
     headers_add(&h, "X-Slack-Signature", "v0=" SL_HEX);
-    assert_int_equal(sig_verify(&v, &h, SL_BODY, strlen(SL_BODY), INT64_MIN, &err), -1);
+    assert_int_equal(sig_verify(&v, &(struct sig_request){"POST", "", &h, SL_BODY, strlen(SL_BODY)},
+                                INT64_MIN, &err),
+                     -1);
     assert_string_equal(err.tag, STALE);
-    assert_int_equal(sig_verify(&v, &h, SL_BODY, strlen(SL_BODY), INT64_MAX, &err), -1);
+    assert_int_equal(sig_verify(&v, &(struct sig_request){"POST", "", &h, SL_BODY, strlen(SL_BODY)},
+                                INT64_MAX, &err),
+                     -1);
     assert_string_equal(err.tag, STALE);
     headers_free(&h);
 }
