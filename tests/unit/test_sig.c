@@ -103,13 +103,14 @@ struct sig_case {
     /* URL-signing schemes only */
     const char *public_url;
     const char *query;
+    long tolerance_s; /* 0: CONFIG_DEFAULT_TOLERANCE_S */
 };
 
 /* The hmac/token fields of a row for any other scheme, and of a token row. */
-#define NO_HMAC NULL, DIGEST_SHA256, VERIFY_HEX, NULL, NULL, NULL
-#define TOKEN_IN(name) name, DIGEST_SHA256, VERIFY_HEX, NULL, NULL, NULL
+#define NO_HMAC NULL, DIGEST_SHA256, VERIFY_HEX, NULL, NULL, NULL, 0
+#define TOKEN_IN(name) name, DIGEST_SHA256, VERIFY_HEX, NULL, NULL, NULL, 0
 /* A URL-signing row: the public_url configured and the request's query. */
-#define AT_URL(url, query) NULL, DIGEST_SHA256, VERIFY_HEX, NULL, url, query
+#define AT_URL(url, query) NULL, DIGEST_SHA256, VERIFY_HEX, NULL, url, query, 0
 
 /*
  * Twilio's "Validating requests" example: auth token 12345, the URL
@@ -317,28 +318,28 @@ static const struct sig_case CASES[] = {
     /* hmac (generic) */
     {"hmac sha1 hex with prefix", VERIFY_HMAC, {HM_SECRET},
      {{"X-Signature", "sha1=" HM_SHA1_HEX}}, HM_BODY, 0, NULL,
-     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1=", NULL, NULL},
+     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1=", NULL, NULL, 0},
     {"hmac sha512 base64", VERIFY_HMAC, {HM_SECRET},
      {{"X-Signature", HM_SHA512_B64}}, HM_BODY, 0, NULL,
-     "X-Signature", DIGEST_SHA512, VERIFY_BASE64, NULL, NULL, NULL},
+     "X-Signature", DIGEST_SHA512, VERIFY_BASE64, NULL, NULL, NULL, 0},
     {"hmac sha256 uppercase hex", VERIFY_HMAC, {"other", HM_SECRET},
      {{"X-Signature", HM_SHA256_HEX_UPPER}}, HM_BODY, 0, NULL,
-     "X-Signature", DIGEST_SHA256, VERIFY_HEX, NULL, NULL, NULL},
+     "X-Signature", DIGEST_SHA256, VERIFY_HEX, NULL, NULL, NULL, 0},
     {"hmac missing prefix", VERIFY_HMAC, {HM_SECRET},
      {{"X-Signature", HM_SHA1_HEX}}, HM_BODY, 0, BAD,
-     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1=", NULL, NULL},
+     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1=", NULL, NULL, 0},
     {"hmac other algorithm", VERIFY_HMAC, {HM_SECRET},
      {{"X-Signature", HM_SHA256_HEX_UPPER}}, HM_BODY, 0, BAD,
-     "X-Signature", DIGEST_SHA512, VERIFY_HEX, NULL, NULL, NULL},
+     "X-Signature", DIGEST_SHA512, VERIFY_HEX, NULL, NULL, NULL, 0},
     {"hmac wrong secret", VERIFY_HMAC, {"generic-kez"},
      {{"X-Signature", "sha1=" HM_SHA1_HEX}}, HM_BODY, 0, BAD,
-     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1=", NULL, NULL},
+     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1=", NULL, NULL, 0},
     {"hmac hex sent to a base64 source", VERIFY_HMAC, {HM_SECRET},
      {{"X-Signature", HM_SHA1_HEX}}, HM_BODY, 0, BAD,
-     "X-Signature", DIGEST_SHA1, VERIFY_BASE64, NULL, NULL, NULL},
+     "X-Signature", DIGEST_SHA1, VERIFY_BASE64, NULL, NULL, NULL, 0},
     {"hmac missing header", VERIFY_HMAC, {HM_SECRET},
      {{"X-Other", "sha1=" HM_SHA1_HEX}}, HM_BODY, 0, MISSING,
-     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1=", NULL, NULL},
+     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1=", NULL, NULL, 0},
 
     /* token */
     {"token matches", VERIFY_TOKEN, {"gitlab-token-1"},
@@ -383,6 +384,68 @@ static const struct sig_case CASES[] = {
     {"none accepts anything", VERIFY_NONE, {NULL}, {{NULL}}, "anything", 0, NULL, NO_HMAC},
 };
 
+/*
+ * Edge cases of the newer parsers, signed independently with Node's crypto:
+ * Twitch's RFC 3339 time with an offset and a fraction, Paddle's ts;h1 list
+ * during a secret roll and its five-second tolerance, Linear's timestamp in
+ * the body.
+ */
+#define TWITCH_BODY "{\"event\":{\"user_id\":\"1\"}}"
+#define TWITCH_SIG "sha256=f1a5ab243e70eee657e34e662aa5b71785464e380c5f7f08bbb1bba5edf8de0d"
+#define TWITCH_HEADERS(ts)                                                                        \
+    {{"Twitch-Eventsub-Message-Id", "msg-1"},                                                      \
+     {"Twitch-Eventsub-Message-Timestamp", ts},                                                    \
+     {"Twitch-Eventsub-Message-Signature", TWITCH_SIG}}
+#define PADDLE_BODY "{\"event_id\":\"evt_1\"}"
+#define PADDLE_H1 "eacffd5101a394b97b62b11cc2a696b353ff911d9bd8bdc45b79bd4697ff07e5"
+#define PADDLE_OLD_H1 "15e3033f6aa22a577cc6e21de268c4c672941c6aff3b65dcb896fcabd7425836"
+#define LINEAR_BODY "{\"action\":\"create\",\"webhookTimestamp\":1700000000000}"
+#define LINEAR_SIG "07431dbb57f886406178610d676d7f4f2637afa35f6308a12b4a299ea35c28fc"
+#define LINEAR_NO_TS_BODY "{\"action\":\"create\"}"
+#define LINEAR_NO_TS_SIG "ac9004c0f3875a2c14067c97157535c8b775f12fd3feb7410fb1e4974c1eefac"
+
+static const struct sig_case EDGE_CASES[] = {
+    {.name = "twitch offset and fraction", .scheme = VERIFY_TWITCH, .secrets = {"twitch-secret"},
+     .headers = TWITCH_HEADERS("2023-11-14T23:13:20.5+01:00"), .body = TWITCH_BODY,
+     .now_s = 1700000000, .tolerance_s = 600},
+    {.name = "twitch offset read the wrong way is stale", .scheme = VERIFY_TWITCH,
+     .secrets = {"twitch-secret"}, .headers = TWITCH_HEADERS("2023-11-14T23:13:20.5+01:00"),
+     .body = TWITCH_BODY, .now_s = 1700007200, .tolerance_s = 600, .expected = STALE},
+    {.name = "twitch signed time, other text", .scheme = VERIFY_TWITCH,
+     .secrets = {"twitch-secret"}, .headers = TWITCH_HEADERS("2023-11-14T22:13:20.5Z"),
+     .body = TWITCH_BODY, .now_s = 1700000000, .tolerance_s = 600, .expected = BAD},
+    {.name = "twitch not RFC 3339", .scheme = VERIFY_TWITCH, .secrets = {"twitch-secret"},
+     .headers = TWITCH_HEADERS("1700000000"), .body = TWITCH_BODY, .now_s = 1700000000,
+     .tolerance_s = 600, .expected = BAD},
+    {.name = "twitch February 30th", .scheme = VERIFY_TWITCH, .secrets = {"twitch-secret"},
+     .headers = TWITCH_HEADERS("2023-02-30T00:00:00Z"), .body = TWITCH_BODY,
+     .now_s = 1700000000, .tolerance_s = 600, .expected = BAD},
+    {.name = "paddle second h1 of a roll", .scheme = VERIFY_PADDLE, .secrets = {"pdl-secret"},
+     .headers = {{"Paddle-Signature", "ts=1700000000;h1=" PADDLE_OLD_H1 ";h1=" PADDLE_H1}},
+     .body = PADDLE_BODY, .now_s = 1700000004, .tolerance_s = 5},
+    {.name = "paddle old secret only", .scheme = VERIFY_PADDLE, .secrets = {"pdl-secret"},
+     .headers = {{"Paddle-Signature", "ts=1700000000;h1=" PADDLE_OLD_H1}}, .body = PADDLE_BODY,
+     .now_s = 1700000000, .tolerance_s = 5, .expected = BAD},
+    {.name = "paddle six seconds late", .scheme = VERIFY_PADDLE, .secrets = {"pdl-secret"},
+     .headers = {{"Paddle-Signature", "ts=1700000000;h1=" PADDLE_H1}}, .body = PADDLE_BODY,
+     .now_s = 1700000006, .tolerance_s = 5, .expected = STALE},
+    {.name = "paddle two timestamps", .scheme = VERIFY_PADDLE, .secrets = {"pdl-secret"},
+     .headers = {{"Paddle-Signature", "ts=1700000000;ts=1700000001;h1=" PADDLE_H1}},
+     .body = PADDLE_BODY, .now_s = 1700000000, .tolerance_s = 5, .expected = BAD},
+    {.name = "paddle no h1", .scheme = VERIFY_PADDLE, .secrets = {"pdl-secret"},
+     .headers = {{"Paddle-Signature", "ts=1700000000"}}, .body = PADDLE_BODY,
+     .now_s = 1700000000, .tolerance_s = 5, .expected = BAD},
+    {.name = "linear timestamp in the body", .scheme = VERIFY_LINEAR,
+     .secrets = {"linear-secret"}, .headers = {{"Linear-Signature", LINEAR_SIG}},
+     .body = LINEAR_BODY, .now_s = 1700000059, .tolerance_s = 60},
+    {.name = "linear a minute and two seconds late", .scheme = VERIFY_LINEAR,
+     .secrets = {"linear-secret"}, .headers = {{"Linear-Signature", LINEAR_SIG}},
+     .body = LINEAR_BODY, .now_s = 1700000062, .tolerance_s = 60, .expected = STALE},
+    {.name = "linear signed body without a timestamp", .scheme = VERIFY_LINEAR,
+     .secrets = {"linear-secret"}, .headers = {{"Linear-Signature", LINEAR_NO_TS_SIG}},
+     .body = LINEAR_NO_TS_BODY, .now_s = 1700000000, .tolerance_s = 60, .expected = BAD},
+};
+
 /* Fills s with a secret as config_load would store it for scheme. */
 static void secret_init(struct secret *s, enum verify_scheme scheme, const char *text)
 {
@@ -411,7 +474,7 @@ static void run_case(void **state)
 
     memset(&v, 0, sizeof(v));
     v.scheme = c->scheme;
-    v.tolerance_s = CONFIG_DEFAULT_TOLERANCE_S;
+    v.tolerance_s = c->tolerance_s != 0 ? c->tolerance_s : CONFIG_DEFAULT_TOLERANCE_S;
     v.header = (char *)c->header;
     v.algorithm = c->algorithm;
     v.encoding = c->encoding;
@@ -562,7 +625,7 @@ static void test_extreme_now(void **state)
 
 int main(void)
 {
-    struct CMUnitTest tests[ARRAY_LEN(CASES) + 4];
+    struct CMUnitTest tests[ARRAY_LEN(CASES) + ARRAY_LEN(EDGE_CASES) + 4];
     size_t n = 0;
 
     for (size_t i = 0; i < ARRAY_LEN(CASES); i++) {
@@ -570,6 +633,13 @@ int main(void)
             .name = CASES[i].name,
             .test_func = run_case,
             .initial_state = (void *)&CASES[i],
+        };
+    }
+    for (size_t i = 0; i < ARRAY_LEN(EDGE_CASES); i++) {
+        tests[n++] = (struct CMUnitTest){
+            .name = EDGE_CASES[i].name,
+            .test_func = run_case,
+            .initial_state = (void *)&EDGE_CASES[i],
         };
     }
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_standard_sign_example);
