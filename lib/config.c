@@ -699,8 +699,8 @@ static int load_public_url(json_t *obj, const char *vbase, struct verify_config 
             return fail(err, field, "must not hold spaces or control characters");
     }
     if (strchr(s, '?') != NULL || strchr(s, '#') != NULL)
-        return fail(err, field,
-                    "must not hold a query or fragment: the request's own query is signed after it");
+        return fail(err, field, "must not hold a query or fragment: the request's own query is "
+                                "signed after it");
     v->public_url = xstrdup(s);
     return 0;
 }
@@ -803,10 +803,11 @@ static int load_verify(json_t *src, const char *base, struct verify_config *v,
         if (resolve_secret(json_array_get(secrets, i), item,
                            (info->needs & SIG_WHSEC_SECRETS) != 0, &v->secrets[i], err) != 0)
             return -1;
-        /* Postmark sends the user:password of its webhook URL: a secret without ':' never matches. */
+        /* Postmark sends the user:password of its webhook URL: without ':' nothing matches. */
         if (v->scheme == VERIFY_POSTMARK &&
             memchr(v->secrets[i].bytes, ':', v->secrets[i].len) == NULL)
-            return fail(err, item, "must be user:password, as in the webhook URL given to Postmark");
+            return fail(err, item,
+                        "must be user:password, as in the webhook URL given to Postmark");
     }
     return 0;
 }

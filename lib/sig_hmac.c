@@ -12,7 +12,6 @@
 
 #include <assert.h>
 #include <jansson.h>
-#include <stdlib.h>
 #include <string.h>
 
 struct body_mac {

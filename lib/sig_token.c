@@ -12,7 +12,6 @@
 
 #include <assert.h>
 #include <openssl/crypto.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 

@@ -331,7 +331,8 @@ static void test_provider_schemes(void **state)
     struct config *cfg = parse_ok(
         "{'store': {'url': 'file:///spool'}, 'sources': ["
         PSRC("discord", "{'scheme': 'discord', 'public_key': '" ED25519_HEX "'}") ", "
-        PSRC("sendgrid", "{'scheme': 'sendgrid', 'public_key': '" P256_SPKI "', 'tolerance_s': 900}")
+        PSRC("sendgrid",
+             "{'scheme': 'sendgrid', 'public_key': '" P256_SPKI "', 'tolerance_s': 900}")
         ", "
         PSRC("twilio", "{'scheme': 'twilio', 'secrets': ['tok'], "
                        "'public_url': 'https://hooks.example.com/hooks/twilio'}") ", "
@@ -515,7 +516,8 @@ static const struct bad_case BAD_CASES[] = {
      "sources[0].verify.secrets: not used by scheme \"discord\""},
     {"sendgrid key not base64", VERIFY("{'scheme': 'sendgrid', 'public_key': '" ED25519_HEX "!'}"),
      "sources[0].verify.public_key: must be base64"},
-    {"sendgrid key on another curve", VERIFY("{'scheme': 'sendgrid', 'public_key': '" P384_SPKI "'}"),
+    {"sendgrid key on another curve",
+     VERIFY("{'scheme': 'sendgrid', 'public_key': '" P384_SPKI "'}"),
      "sources[0].verify.public_key: not a DER SubjectPublicKeyInfo of a P-256 (prime256v1) key"},
     {"sendgrid key with text after its padding",
      VERIFY("{'scheme': 'sendgrid', 'public_key': '" P256_SPKI "AAAA'}"),
