@@ -10,6 +10,8 @@
 #   make run        lighttpd + handler + drain on 127.0.0.1:8080, file:// store
 #   make install    PREFIX=/usr/local (DESTDIR honoured)
 
+# Recipes use bash (PIPESTATUS in the fuzz loop).
+SHELL := /bin/bash
 CC ?= cc
 BUILD ?= build
 PREFIX ?= /usr/local
@@ -54,9 +56,9 @@ UNIT_SUPPORT_SRC = $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
 UNIT_SUPPORT_OBJ = $(UNIT_SUPPORT_SRC:%.c=$(BUILD)/%.o)
 HELPER_SRC = $(sort $(wildcard tests/helpers/*.c))
 HELPER_BIN = $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
-# test_hmac_failure once more, over digest.c and sig.c built with -DNDEBUG: a
+# test_hmac_failure once more, over digest.c and the sig modules built with -DNDEBUG: a
 # failed HMAC must be refused without the help of an assert.
-NDEBUG_SRC = lib/digest.c lib/sig.c
+NDEBUG_SRC = lib/digest.c $(sort $(wildcard lib/sig*.c))
 NDEBUG_OBJ = $(NDEBUG_SRC:lib/%.c=$(BUILD)/ndebug/%.o)
 UNIT_BIN += $(BUILD)/tests/test_hmac_failure_ndebug
 PROGRAMS = $(BUILD)/hookspool-handler $(BUILD)/hookspool-drain
@@ -92,7 +94,7 @@ $(BUILD)/ndebug/%.o: lib/%.c $(wildcard lib/*.h) Makefile
 	@$(if $(V),,echo "  CC      $< (NDEBUG)")
 	$(Q)$(CC) $(CPPFLAGS) -DNDEBUG $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-# The objects before the library: the linker then takes no digest.o or sig.o from it.
+# The objects before the library: the linker then takes no digest.o or sig*.o from it.
 $(BUILD)/tests/test_hmac_failure_ndebug: $(BUILD)/tests/unit/test_hmac_failure.o $(NDEBUG_OBJ) \
     $(UNIT_SUPPORT_OBJ) $(BUILD)/libhookspool.a
 	@$(if $(V),,echo "  LD      $@")

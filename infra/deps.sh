@@ -51,3 +51,19 @@ build_go_tool() { # name module version
 }
 build_go_tool minio github.com/minio/minio "$MINIO_VERSION"
 build_go_tool mc github.com/minio/mc "$MC_VERSION"
+
+# Providers' own npm libraries sign the test vectors of tests/vectors/make.mjs
+# (with Node's crypto for the key-pair schemes); installed once, pinned, into
+# $HOOKSPOOL_CACHE/node.
+NODE_LIBS=(twilio@6.3.1 discord-interactions@4.4.0 @sendgrid/eventwebhook@8.0.0 stripe@23.1.0
+    svix@2.5.0 standardwebhooks@1.1.1 @octokit/webhooks-methods@6.0.0
+    @paddle/paddle-node-sdk@3.10.0 @hubspot/api-client@14.0.1 square@46.0.0 @linear/sdk@98.0.0)
+NODE_STAMP="$CACHE/node/.libs-$(printf '%s\n' "${NODE_LIBS[@]}" | cksum | cut -d' ' -f1)"
+if [ ! -f "$NODE_STAMP" ]; then
+    command -v npm >/dev/null || { echo "deps: node and npm are needed for the signature vectors" >&2; exit 1; }
+    echo "deps: installing ${NODE_LIBS[*]} into $CACHE/node (npm, once)"
+    mkdir -p "$CACHE/node"
+    npm install --prefix "$CACHE/node" --no-audit --no-fund --silent "${NODE_LIBS[@]}"
+    rm -f "$CACHE/node/.libs-"*
+    touch "$NODE_STAMP"
+fi

@@ -27,6 +27,8 @@
 #include "buf.h"
 #include "codec.h"
 #include "key.h"
+#include "pubkey.h"
+#include "sig.h"
 #include "xmalloc.h"
 
 #define FIELD_MAX 192
@@ -48,23 +50,14 @@
 
 static const long DEFAULT_SCHEDULE_S[] = {0, 5, 300, 1800, 7200, 18000, 36000, 36000};
 
-static const struct {
-    const char *name;
-    enum verify_scheme scheme;
-} SCHEMES[] = {
-    {"github", VERIFY_GITHUB}, {"stripe", VERIFY_STRIPE},
-    {"shopify", VERIFY_SHOPIFY}, {"slack", VERIFY_SLACK},
-    {"standard-webhooks", VERIFY_STANDARD}, {"hmac", VERIFY_HMAC},
-    {"token", VERIFY_TOKEN}, {"none", VERIFY_NONE},
-};
-
 static const char *const TOP_KEYS[] = {"store",   "max_backlog", "backlog_stale_s",
                                         "sources", "drain",       NULL};
 static const char *const STORE_KEYS[] = {"url", "access_key", "secret_key", "timeout_ms", NULL};
 static const char *const SOURCE_KEYS[] = {"name", "path", "max_body", "require_json", "verify",
                                           "idempotency", "destination", NULL};
 static const char *const VERIFY_KEYS[] = {"scheme", "secrets", "tolerance_s", "header",
-                                          "algorithm", "encoding", "prefix", NULL};
+                                          "algorithm", "encoding", "prefix", "public_key",
+                                          "public_url", "verify_token", NULL};
 static const char *const IDEMPOTENCY_KEYS[] = {"header", "headers", "json_pointer", "fallback",
                                                NULL};
 static const char *const DESTINATION_KEYS[] = {"url", "timeout_ms", "connect_timeout_ms", "sign",
@@ -627,18 +620,127 @@ static int verify_key_unused(json_t *obj, const char *base, const char *key,
     return fail(err, field, "not used by scheme \"%s\"", scheme);
 }
 
+/* Each verify key the scheme does not need is refused. */
+static int verify_keys_unused(json_t *obj, const char *vbase, const struct sig_scheme_info *info,
+                              struct error *err)
+{
+    static const struct {
+        const char *key;
+        unsigned needs;
+    } KEYS[] = {
+        {"secrets", SIG_NEEDS_SECRETS},       {"tolerance_s", SIG_TIMESTAMPED},
+        {"header", SIG_NEEDS_HEADER},         {"algorithm", SIG_HMAC_OPTIONS},
+        {"encoding", SIG_HMAC_OPTIONS},       {"prefix", SIG_HMAC_OPTIONS},
+        {"public_url", SIG_NEEDS_PUBLIC_URL}, {"verify_token", SIG_NEEDS_VERIFY_TOKEN},
+        {"public_key", SIG_KEY_ED25519 | SIG_KEY_P256},
+    };
+
+    for (size_t i = 0; i < sizeof(KEYS) / sizeof(KEYS[0]); i++) {
+        if ((info->needs & KEYS[i].needs) == 0 &&
+            verify_key_unused(obj, vbase, KEYS[i].key, info->name, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* "algorithm", "encoding" and "prefix" of the generic hmac scheme. */
+static int load_hmac_options(json_t *obj, const char *vbase, struct verify_config *v,
+                             struct error *err)
+{
+    char field[FIELD_MAX];
+    const char *s;
+
+    if (get_string(obj, vbase, "algorithm", 0, &s, err) != 0)
+        return -1;
+    field_join(field, vbase, "algorithm");
+    if (s == NULL || strcmp(s, "sha256") == 0)
+        v->algorithm = DIGEST_SHA256;
+    else if (strcmp(s, "sha1") == 0)
+        v->algorithm = DIGEST_SHA1;
+    else if (strcmp(s, "sha512") == 0)
+        v->algorithm = DIGEST_SHA512;
+    else
+        return fail(err, field, "unknown algorithm \"%s\" (expected sha1, sha256, sha512)", s);
+    if (get_string(obj, vbase, "encoding", 0, &s, err) != 0)
+        return -1;
+    field_join(field, vbase, "encoding");
+    if (s == NULL || strcmp(s, "hex") == 0)
+        v->encoding = VERIFY_HEX;
+    else if (strcmp(s, "base64") == 0)
+        v->encoding = VERIFY_BASE64;
+    else
+        return fail(err, field, "unknown encoding \"%s\" (expected hex, base64)", s);
+    if (get_string(obj, vbase, "prefix", 0, &s, err) != 0)
+        return -1;
+    if (s != NULL)
+        v->prefix = xstrdup(s);
+    return 0;
+}
+
+/*
+ * "public_url": the absolute http(s) URL the provider was given, which
+ * URL-signing schemes sign. Without a query or fragment: the request's own
+ * query is what gets appended, so a query here would be signed twice.
+ */
+static int load_public_url(json_t *obj, const char *vbase, struct verify_config *v,
+                           struct error *err)
+{
+    char field[FIELD_MAX];
+    const char *s;
+    size_t scheme_len;
+
+    if (get_string(obj, vbase, "public_url", STR_REQUIRED, &s, err) != 0)
+        return -1;
+    field_join(field, vbase, "public_url");
+    scheme_len = strncmp(s, "https://", 8) == 0 ? 8 : strncmp(s, "http://", 7) == 0 ? 7 : 0;
+    if (scheme_len == 0 || s[scheme_len] == '\0' || s[scheme_len] == '/')
+        return fail(err, field, "must be an absolute http:// or https:// URL");
+    for (const char *p = s; *p != '\0'; p++) {
+        if ((unsigned char)*p <= ' ' || (unsigned char)*p == 0x7f)
+            return fail(err, field, "must not hold spaces or control characters");
+    }
+    if (strchr(s, '?') != NULL || strchr(s, '#') != NULL)
+        return fail(err, field, "must not hold a query or fragment: the request's own query is "
+                                "signed after it");
+    v->public_url = xstrdup(s);
+    return 0;
+}
+
+/* "public_key": hex Ed25519 (discord) or base64 DER SubjectPublicKeyInfo P-256 (sendgrid). */
+static int load_public_key(json_t *obj, const char *vbase, struct verify_config *v,
+                           unsigned needs, struct error *err)
+{
+    char field[FIELD_MAX];
+    struct error key_err;
+    const char *s;
+    int ed25519 = (needs & SIG_KEY_ED25519) != 0;
+
+    if (get_string(obj, vbase, "public_key", STR_REQUIRED, &s, err) != 0)
+        return -1;
+    field_join(field, vbase, "public_key");
+    if (ed25519)
+        v->public_key = codec_hex_decode(s, strlen(s), &v->public_key_len);
+    else
+        v->public_key = codec_base64_decode(s, strlen(s), &v->public_key_len);
+    if (v->public_key == NULL)
+        return fail(err, field, "must be %s", ed25519 ? "hex" : "base64");
+    error_clear(&key_err);
+    if (pubkey_check(ed25519 ? PUBKEY_ED25519 : PUBKEY_P256, v->public_key, v->public_key_len,
+                     &key_err) != 0)
+        return fail(err, field, "%s", key_err.msg);
+    return 0;
+}
+
 static int load_verify(json_t *src, const char *base, struct verify_config *v,
                        struct error *err)
 {
     char vbase[FIELD_MAX];
     char field[FIELD_MAX];
+    const struct sig_scheme_info *info;
     json_t *obj;
     json_t *secrets;
     const char *scheme_name;
-    const char *s;
     size_t i;
-    int known = 0;
-    int timestamped;
 
     field_join(vbase, base, "verify");
     obj = json_object_get(src, "verify");
@@ -648,69 +750,47 @@ static int load_verify(json_t *src, const char *base, struct verify_config *v,
         return -1;
     if (get_string(obj, vbase, "scheme", STR_REQUIRED, &scheme_name, err) != 0)
         return -1;
-    for (i = 0; i < sizeof(SCHEMES) / sizeof(SCHEMES[0]); i++) {
-        if (strcmp(scheme_name, SCHEMES[i].name) == 0) {
-            v->scheme = SCHEMES[i].scheme;
-            known = 1;
-        }
-    }
+    info = sig_scheme_find(scheme_name);
     field_join(field, vbase, "scheme");
-    if (!known)
+    if (info == NULL)
         return fail(err, field, "unknown scheme \"%s\"", scheme_name);
-
-    timestamped = v->scheme == VERIFY_STRIPE || v->scheme == VERIFY_SLACK ||
-                  v->scheme == VERIFY_STANDARD;
-    if (!timestamped && verify_key_unused(obj, vbase, "tolerance_s", scheme_name, err) != 0)
+    v->scheme = info->scheme;
+    if (verify_keys_unused(obj, vbase, info, err) != 0)
         return -1;
-    if (v->scheme != VERIFY_HMAC && v->scheme != VERIFY_TOKEN &&
-        verify_key_unused(obj, vbase, "header", scheme_name, err) != 0)
-        return -1;
-    if (v->scheme != VERIFY_HMAC &&
-        (verify_key_unused(obj, vbase, "algorithm", scheme_name, err) != 0 ||
-         verify_key_unused(obj, vbase, "encoding", scheme_name, err) != 0 ||
-         verify_key_unused(obj, vbase, "prefix", scheme_name, err) != 0))
-        return -1;
-    if (get_long(obj, vbase, "tolerance_s", 1, TOLERANCE_S_LIMIT, CONFIG_DEFAULT_TOLERANCE_S,
+    if (get_long(obj, vbase, "tolerance_s", 1, TOLERANCE_S_LIMIT,
+                 info->default_tolerance_s != 0 ? info->default_tolerance_s
+                                                : CONFIG_DEFAULT_TOLERANCE_S,
                  &v->tolerance_s, err) != 0)
         return -1;
 
     v->algorithm = DIGEST_SHA256;
     v->encoding = VERIFY_HEX;
-    if (v->scheme == VERIFY_HMAC || v->scheme == VERIFY_TOKEN) {
-        if (get_header_name(obj, vbase, "header", STR_REQUIRED, &v->header, err) != 0)
+    if (info->token_header != NULL)
+        v->header = xstrdup(info->token_header);
+    if ((info->needs & SIG_NEEDS_HEADER) != 0 &&
+        get_header_name(obj, vbase, "header", STR_REQUIRED, &v->header, err) != 0)
+        return -1;
+    if ((info->needs & SIG_HMAC_OPTIONS) != 0 && load_hmac_options(obj, vbase, v, err) != 0)
+        return -1;
+    if ((info->needs & SIG_NEEDS_PUBLIC_URL) != 0 && load_public_url(obj, vbase, v, err) != 0)
+        return -1;
+    if ((info->needs & (SIG_KEY_ED25519 | SIG_KEY_P256)) != 0 &&
+        load_public_key(obj, vbase, v, info->needs, err) != 0)
+        return -1;
+    if ((info->needs & SIG_NEEDS_VERIFY_TOKEN) != 0) {
+        json_t *token = json_object_get(obj, "verify_token");
+
+        field_join(field, vbase, "verify_token");
+        if (token == NULL)
+            return fail(err, field, "missing");
+        if (resolve_secret(token, field, 0, &v->verify_token, err) != 0)
             return -1;
-    }
-    if (v->scheme == VERIFY_HMAC) {
-        if (get_string(obj, vbase, "algorithm", 0, &s, err) != 0)
-            return -1;
-        field_join(field, vbase, "algorithm");
-        if (s == NULL || strcmp(s, "sha256") == 0)
-            v->algorithm = DIGEST_SHA256;
-        else if (strcmp(s, "sha1") == 0)
-            v->algorithm = DIGEST_SHA1;
-        else if (strcmp(s, "sha512") == 0)
-            v->algorithm = DIGEST_SHA512;
-        else
-            return fail(err, field, "unknown algorithm \"%s\" (expected sha1, sha256, sha512)", s);
-        if (get_string(obj, vbase, "encoding", 0, &s, err) != 0)
-            return -1;
-        field_join(field, vbase, "encoding");
-        if (s == NULL || strcmp(s, "hex") == 0)
-            v->encoding = VERIFY_HEX;
-        else if (strcmp(s, "base64") == 0)
-            v->encoding = VERIFY_BASE64;
-        else
-            return fail(err, field, "unknown encoding \"%s\" (expected hex, base64)", s);
-        if (get_string(obj, vbase, "prefix", 0, &s, err) != 0)
-            return -1;
-        if (s != NULL)
-            v->prefix = xstrdup(s);
     }
 
+    if ((info->needs & SIG_NEEDS_SECRETS) == 0)
+        return 0;
     secrets = json_object_get(obj, "secrets");
     field_join(field, vbase, "secrets");
-    if (v->scheme == VERIFY_NONE)
-        return verify_key_unused(obj, vbase, "secrets", scheme_name, err);
     if (secrets == NULL)
         return fail(err, field, "missing");
     if (!json_is_array(secrets) || json_array_size(secrets) == 0)
@@ -721,9 +801,14 @@ static int load_verify(json_t *src, const char *base, struct verify_config *v,
         char item[FIELD_MAX];
 
         field_index(item, field, i);
-        if (resolve_secret(json_array_get(secrets, i), item, v->scheme == VERIFY_STANDARD,
-                           &v->secrets[i], err) != 0)
+        if (resolve_secret(json_array_get(secrets, i), item,
+                           (info->needs & SIG_WHSEC_SECRETS) != 0, &v->secrets[i], err) != 0)
             return -1;
+        /* Postmark sends the user:password of its webhook URL: without ':' nothing matches. */
+        if (v->scheme == VERIFY_POSTMARK &&
+            memchr(v->secrets[i].bytes, ':', v->secrets[i].len) == NULL)
+            return fail(err, item,
+                        "must be user:password, as in the webhook URL given to Postmark");
     }
     return 0;
 }
@@ -1150,6 +1235,9 @@ static void source_free(struct source_config *sc)
     free(sc->verify.secrets);
     free(sc->verify.header);
     free(sc->verify.prefix);
+    free(sc->verify.public_url);
+    secret_wipe(&sc->verify.verify_token);
+    free(sc->verify.public_key);
     for (size_t i = 0; i < sc->idempotency.n_headers; i++)
         free(sc->idempotency.headers[i]);
     free(sc->idempotency.headers);

@@ -181,7 +181,9 @@ static int intake_run(struct intake *in, const struct intake_request *req,
     buf_init(&body, src->max_body + 1);
     if (read_capped_body(src, req, read_body, ctx, &body, err) != 0)
         goto out;
-    if (sig_verify(&src->verify, &req->headers, body.data != NULL ? body.data : "", body.len,
+    if (sig_verify(&src->verify,
+                   &(struct sig_request){req->method, req->query, &req->headers, body.data,
+                                         body.len},
                    clock_now_ms() / 1000, err) != 0)
         goto out;
     if (src->require_json) {

@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "sig.h"
 #include "xmalloc.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -314,6 +315,104 @@ static void test_secret_sources(void **state)
     config_free(cfg);
 }
 
+/* RFC 8032 test 1 public key, and a P-256 and a P-384 SubjectPublicKeyInfo (openssl ecparam). */
+#define ED25519_HEX "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+#define P256_SPKI                                                                                  \
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEClPV3E8aizjw6Plhdki299PPS/KX26dxp74NidBeiL/lqvm4CbfTVI8u" \
+    "1v4pAkesPve3IQwAkb/e4FZ/r3AIOA=="
+#define P384_SPKI                                                                                  \
+    "MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAEO+MElw6nfTgIseACFeTUSs7tXq+Nw+XRVnpgxcGF3NF3Q9DcITmbMskhMtjj" \
+    "48JxXMy8WvfWyt1DKLc6rQ2JFl2W0TE47KARDtRmTI+KpCBP2SHZjQAA5hxfiV4pCVNv"
+
+#define PSRC(name, verify) "{'name': '" name "', 'path': '/" name "', 'verify': " verify ", " \
+    "'idempotency': {'header': 'X-Id'}}"
+
+/* Provider schemes: their own fields, fixed headers, aliases and tolerances. */
+static void test_provider_schemes(void **state)
+{
+    struct config *cfg = parse_ok(
+        "{'store': {'url': 'file:///spool'}, 'sources': ["
+        PSRC("discord", "{'scheme': 'discord', 'public_key': '" ED25519_HEX "'}") ", "
+        PSRC("sendgrid",
+             "{'scheme': 'sendgrid', 'public_key': '" P256_SPKI "', 'tolerance_s': 900}")
+        ", "
+        PSRC("twilio", "{'scheme': 'twilio', 'secrets': ['tok'], "
+                       "'public_url': 'https://hooks.example.com/hooks/twilio'}") ", "
+        PSRC("meta", "{'scheme': 'meta', 'secrets': ['app'], 'verify_token': 'env:GITHUB_SECRET'}")
+        ", "
+        PSRC("gitlab", "{'scheme': 'gitlab', 'secrets': ['t']}") ", "
+        PSRC("svix", "{'scheme': 'svix', 'secrets': ['" SW_SECRET "']}") ", "
+        PSRC("paddle", "{'scheme': 'paddle', 'secrets': ['p']}") ", "
+        PSRC("twitch", "{'scheme': 'twitch', 'secrets': ['t']}") ", "
+        PSRC("linear", "{'scheme': 'linear', 'secrets': ['l']}") ", "
+        PSRC("mailchimp", "{'scheme': 'mailchimp', 'secrets': ['m'], "
+                          "'public_url': 'http://127.0.0.1:8080/hooks/m'}") ", "
+        PSRC("postmark", "{'scheme': 'postmark', 'secrets': ['user:pass']}") "]}");
+    const struct source_config *s = cfg->sources;
+
+    (void)state;
+    assert_int_equal(s[0].verify.scheme, VERIFY_DISCORD);
+    assert_int_equal(s[0].verify.public_key_len, 32);
+    assert_int_equal(s[0].verify.n_secrets, 0);
+    assert_int_equal(s[0].verify.tolerance_s, CONFIG_DEFAULT_TOLERANCE_S);
+    assert_int_equal(s[1].verify.scheme, VERIFY_SENDGRID);
+    assert_int_equal(s[1].verify.public_key_len, 91);
+    assert_int_equal(s[1].verify.tolerance_s, 900);
+    assert_int_equal(s[2].verify.scheme, VERIFY_TWILIO);
+    assert_string_equal(s[2].verify.public_url, "https://hooks.example.com/hooks/twilio");
+    assert_int_equal(s[3].verify.scheme, VERIFY_META);
+    assert_string_equal((char *)s[3].verify.verify_token.bytes, "gh-secret");
+    /* gitlab is the token scheme in its own header, so the drain drops that header too. */
+    assert_int_equal(s[4].verify.scheme, VERIFY_TOKEN);
+    assert_string_equal(s[4].verify.header, "X-Gitlab-Token");
+    assert_int_equal(s[5].verify.scheme, VERIFY_STANDARD);
+    assert_int_equal(s[5].verify.secrets[0].len, sizeof(SW_BYTES) - 1);
+    assert_int_equal(s[6].verify.tolerance_s, 5);
+    assert_int_equal(s[7].verify.tolerance_s, 600);
+    assert_int_equal(s[8].verify.tolerance_s, 60);
+    assert_int_equal(s[9].verify.scheme, VERIFY_MANDRILL);
+    assert_int_equal(s[10].verify.scheme, VERIFY_POSTMARK);
+    config_free(cfg);
+}
+
+/* Every name in the scheme table loads with what it needs. */
+static void test_every_scheme_name(void **state)
+{
+    static const char *const NAMES[] = {
+        "none", "hmac", "token", "gitlab", "postmark", "github", "gitea", "shopify",
+        "bitbucket", "intercom", "typeform", "woocommerce", "meta", "twitter", "dropbox",
+        "linear", "slack", "zoom", "twitch", "stripe", "paddle", "standard-webhooks", "svix",
+        "hubspot", "square", "twilio", "mandrill", "mailchimp", "discord", "sendgrid",
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(NAMES); i++) {
+        const struct sig_scheme_info *info = sig_scheme_find(NAMES[i]);
+        char *text;
+        struct config *cfg;
+
+        assert_non_null(info);
+        text = xasprintf(
+            "{'store': {'url': 'file:///spool'}, 'sources': [{'name': 'a', 'path': '/a',"
+            " 'verify': {'scheme': '%s'%s%s%s%s%s}, 'idempotency': {'header': 'X-Id'}}]}",
+            NAMES[i],
+            (info->needs & SIG_WHSEC_SECRETS)    ? ", 'secrets': ['" SW_SECRET "']"
+            : (info->needs & SIG_NEEDS_SECRETS) ? ", 'secrets': ['u:p']"
+                                                : "",
+            (info->needs & SIG_NEEDS_HEADER) ? ", 'header': 'X-Sig'" : "",
+            (info->needs & SIG_NEEDS_PUBLIC_URL) ? ", 'public_url': 'https://h.example/x'" : "",
+            (info->needs & SIG_NEEDS_VERIFY_TOKEN) ? ", 'verify_token': 'vt'" : "",
+            (info->needs & SIG_KEY_ED25519)
+                ? ", 'public_key': '" ED25519_HEX "'"
+                : (info->needs & SIG_KEY_P256) ? ", 'public_key': '" P256_SPKI "'" : "");
+        cfg = parse_ok(text);
+        assert_int_equal(cfg->sources[0].verify.scheme, info->scheme);
+        config_free(cfg);
+        free(text);
+    }
+    assert_null(sig_scheme_find("githib"));
+}
+
 static void test_config_path(void **state)
 {
     (void)state;
@@ -408,6 +507,57 @@ static const struct bad_case BAD_CASES[] = {
      "{" STORE ", 'sources': [" SRC("a", "/a") ", " SRC("b", "/b") ", {'name': 'c', 'path': '/c',"
      " 'verify': {'scheme': 'githib', 'secrets': ['x']}, " IDEM "}]}",
      "sources[2].verify.scheme: unknown scheme \"githib\""},
+    {"discord without public_key", VERIFY("{'scheme': 'discord'}"),
+     "sources[0].verify.public_key: missing"},
+    {"discord key not hex", VERIFY("{'scheme': 'discord', 'public_key': 'xyz'}"),
+     "sources[0].verify.public_key: must be hex"},
+    {"discord key too short", VERIFY("{'scheme': 'discord', 'public_key': 'd75a9801'}"),
+     "sources[0].verify.public_key: not an Ed25519 public key (32 bytes)"},
+    {"discord with secrets",
+     VERIFY("{'scheme': 'discord', 'public_key': '" ED25519_HEX "', 'secrets': ['x']}"),
+     "sources[0].verify.secrets: not used by scheme \"discord\""},
+    {"sendgrid key not base64", VERIFY("{'scheme': 'sendgrid', 'public_key': '" ED25519_HEX "!'}"),
+     "sources[0].verify.public_key: must be base64"},
+    {"sendgrid key on another curve",
+     VERIFY("{'scheme': 'sendgrid', 'public_key': '" P384_SPKI "'}"),
+     "sources[0].verify.public_key: not a DER SubjectPublicKeyInfo of a P-256 (prime256v1) key"},
+    {"sendgrid key with text after its padding",
+     VERIFY("{'scheme': 'sendgrid', 'public_key': '" P256_SPKI "AAAA'}"),
+     "sources[0].verify.public_key: must be base64"},
+    {"public_key on github",
+     VERIFY("{'scheme': 'github', 'secrets': ['x'], 'public_key': '" ED25519_HEX "'}"),
+     "sources[0].verify.public_key: not used by scheme \"github\""},
+    {"twilio without public_url", VERIFY("{'scheme': 'twilio', 'secrets': ['x']}"),
+     "sources[0].verify.public_url: missing"},
+    {"public_url not absolute",
+     VERIFY("{'scheme': 'square', 'secrets': ['x'], 'public_url': '/hooks/square'}"),
+     "sources[0].verify.public_url: must be an absolute http:// or https:// URL"},
+    {"public_url with a query",
+     VERIFY("{'scheme': 'hubspot', 'secrets': ['x'], 'public_url': 'https://h.example/x?a=1'}"),
+     "sources[0].verify.public_url: must not hold a query or fragment: the request's own query "
+     "is signed after it"},
+    {"public_url with a space",
+     VERIFY("{'scheme': 'mandrill', 'secrets': ['x'], 'public_url': 'https://h.example/a b'}"),
+     "sources[0].verify.public_url: must not hold spaces or control characters"},
+    {"public_url on github",
+     VERIFY("{'scheme': 'github', 'secrets': ['x'], 'public_url': 'https://h.example/x'}"),
+     "sources[0].verify.public_url: not used by scheme \"github\""},
+    {"meta without verify_token", VERIFY("{'scheme': 'meta', 'secrets': ['x']}"),
+     "sources[0].verify.verify_token: missing"},
+    {"meta verify_token unset",
+     VERIFY("{'scheme': 'meta', 'secrets': ['x'], 'verify_token': 'env:HS_TEST_UNSET'}"),
+     "sources[0].verify.verify_token: environment variable HS_TEST_UNSET is not set"},
+    {"verify_token on slack", VERIFY("{'scheme': 'slack', 'secrets': ['x'], 'verify_token': 'v'}"),
+     "sources[0].verify.verify_token: not used by scheme \"slack\""},
+    {"gitlab with a header", VERIFY("{'scheme': 'gitlab', 'secrets': ['x'], 'header': 'X-T'}"),
+     "sources[0].verify.header: not used by scheme \"gitlab\""},
+    {"postmark secret without a colon", VERIFY("{'scheme': 'postmark', 'secrets': ['nocolon']}"),
+     "sources[0].verify.secrets[0]: must be user:password, as in the webhook URL given to "
+     "Postmark"},
+    {"tolerance_s on twilio",
+     VERIFY("{'scheme': 'twilio', 'secrets': ['x'], 'public_url': 'https://h/x', "
+            "'tolerance_s': 5}"),
+     "sources[0].verify.tolerance_s: not used by scheme \"twilio\""},
     {"missing store.url", WITH_STORE("{}"), "store.url: missing"},
     {"missing store", "{'sources': [" SRC("a", "/a") "]}", "store: missing"},
     {"duplicate source name", "{" STORE ", 'sources': [" SRC("a", "/a") ", " SRC("a", "/b") "]}",
@@ -473,7 +623,7 @@ static const struct bad_case BAD_CASES[] = {
     {"verify not an object", VERIFY("[]"), "sources[0].verify: must be an object"},
     {"unknown verify key", VERIFY("{'scheme': 'none', 'secret': 'x'}"),
      "sources[0].verify.secret: unknown key (expected one of: scheme, secrets, tolerance_s, "
-     "header, algorithm, encoding, prefix)"},
+     "header, algorithm, encoding, prefix, public_key, public_url, verify_token)"},
     {"unknown key sourcs", "{" STORE ", 'sourcs': []}",
      "sourcs: unknown key (expected one of: store, max_backlog, backlog_stale_s, sources, "
      "drain)"},
@@ -648,6 +798,7 @@ int main(void)
         cmocka_unit_test(test_design_example), cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_full_options),   cmocka_unit_test(test_secret_sources),
         cmocka_unit_test(test_config_path),    cmocka_unit_test(test_load_file),
+        cmocka_unit_test(test_provider_schemes), cmocka_unit_test(test_every_scheme_name),
     };
     struct CMUnitTest tests[ARRAY_LEN(fixed) + ARRAY_LEN(LOAD_CASES) + ARRAY_LEN(BAD_CASES)];
     size_t n = 0;
