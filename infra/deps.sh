@@ -19,14 +19,14 @@ PACKAGES=(build-essential pkg-config clang libclang-rt-14-dev curl ca-certificat
     libcurl4-openssl-dev libxml2-dev libcmocka-dev
     lighttpd apache2 libapache2-mod-fcgid nginx spawn-fcgi wrk valgrind python3)
 
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
     echo "deps: installing ${missing[*]}"
-    SUDO=
-    [ "$(id -u)" -eq 0 ] || SUDO=sudo
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
         "${missing[@]}" >/dev/null
@@ -60,7 +60,12 @@ NODE_LIBS=(twilio@6.3.1 discord-interactions@4.4.0 @sendgrid/eventwebhook@8.0.0 
     @paddle/paddle-node-sdk@3.10.0 @hubspot/api-client@14.0.1 square@46.0.0 @linear/sdk@98.0.0)
 NODE_STAMP="$CACHE/node/.libs-$(printf '%s\n' "${NODE_LIBS[@]}" | cksum | cut -d' ' -f1)"
 if [ ! -f "$NODE_STAMP" ]; then
-    command -v npm >/dev/null || { echo "deps: node and npm are needed for the signature vectors" >&2; exit 1; }
+    if ! command -v npm >/dev/null; then
+        echo "deps: installing nodejs and npm"
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+            nodejs npm >/dev/null
+    fi
     echo "deps: installing ${NODE_LIBS[*]} into $CACHE/node (npm, once)"
     mkdir -p "$CACHE/node"
     npm install --prefix "$CACHE/node" --no-audit --no-fund --silent "${NODE_LIBS[@]}"
