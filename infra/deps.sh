@@ -17,7 +17,8 @@ export PATH="$PATH:/usr/local/go/bin"
 PACKAGES=(build-essential pkg-config clang libclang-rt-14-dev curl ca-certificates
     libfcgi-dev libfcgi-bin libs3-dev libs3-2 libssl-dev libjansson-dev
     libcurl4-openssl-dev libxml2-dev libcmocka-dev
-    lighttpd apache2 libapache2-mod-fcgid nginx spawn-fcgi wrk valgrind python3)
+    lighttpd apache2 libapache2-mod-fcgid nginx spawn-fcgi wrk valgrind python3
+    gdb systemd passwd util-linux)
 
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
