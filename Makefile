@@ -20,7 +20,7 @@ HOOKSPOOL_CACHE ?= $(HOME)/.cache/hookspool
 FUZZ_SECONDS ?= 30
 export HOOKSPOOL_CACHE
 
-PKGS = fcgi jansson libcurl libcrypto
+PKGS = fcgi jansson libcurl libcrypto libxml-2.0
 # -std=c11 with POSIX: clock_gettime, fsync, strndup and friends.
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Ilib
 # Each warning catches a class of bug seen in C servers: format strings from
@@ -43,7 +43,7 @@ CFLAGS += $(WERROR)
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
-LDLIBS = $(PKG_LIBS) -ls3 -lxml2 -pthread
+LDLIBS = $(PKG_LIBS) -ls3 -pthread
 
 LIB_SRC = $(sort $(wildcard lib/*.c))
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)

@@ -1,12 +1,15 @@
 /*
  * test_store: the store contract (lib/store.h), one suite run against every backend:
- * fs in a fresh temporary directory per case, and S3 against the MinIO that
- * tests/run starts (HS_S3_ENDPOINT, HS_S3_BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY,
- * HS_MC), under a fresh prefix per case. Without that environment the S3 cases
- * fail: a run that silently left them out would prove nothing about S3.
+ * fs in a fresh temporary directory per case; MinIO (which tests/run starts) through
+ * both S3 backends, signature V4 (the default, store_s3v4.c) and V2 (sig=v2, libs3);
+ * and versitygw (tests/versitygw.sh), which refuses V2 as AWS does and runs in a
+ * region other than us-east-1. Each S3 case works under a fresh prefix. Without that
+ * environment the S3 cases fail: a run that silently left them out would prove
+ * nothing about S3.
  *
- * What the store wrote is checked once more with MinIO's own client (mc), so the
- * suite does not only read back through the code under test.
+ * What the store wrote is checked once more with mc, MinIO's own client (aliases
+ * "t" for MinIO, "v" for versitygw), so the suite does not only read back through the
+ * code under test.
  */
 #define _GNU_SOURCE /* nftw's FTW_DEPTH and FTW_PHYS */
 #include <stdarg.h>
@@ -31,13 +34,30 @@
 #include "store.h"
 #include "loopback.h"
 
-enum backend { BACKEND_FS, BACKEND_S3 };
+/* Where a case runs: fs, or one S3 server and signature. */
+struct target {
+    const char *name;
+    int s3;
+    const char *endpoint_env; /* HOST:PORT */
+    const char *bucket_env;
+    const char *access_env;
+    const char *secret_env;
+    const char *region_env;   /* NULL: the default region */
+    const char *sig;          /* "" (the default, v4) or "&sig=v2" */
+    const char *mc_alias;
+};
 
-static const enum backend FS = BACKEND_FS;
-static const enum backend S3 = BACKEND_S3;
+static const struct target FS = {"fs", 0, NULL, NULL, NULL, NULL, NULL, "", NULL};
+static const struct target MINIO_V4 = {"minio-v4", 1, "HS_S3_ENDPOINT", "HS_S3_BUCKET",
+                                       "S3_ACCESS_KEY", "S3_SECRET_KEY", NULL, "", "t"};
+static const struct target MINIO_V2 = {"minio-v2", 1, "HS_S3_ENDPOINT", "HS_S3_BUCKET",
+                                       "S3_ACCESS_KEY", "S3_SECRET_KEY", NULL, "&sig=v2", "t"};
+static const struct target VGW = {"versitygw", 1, "HS_VGW_ENDPOINT", "HS_VGW_BUCKET",
+                                  "HS_VGW_ACCESS_KEY", "HS_VGW_SECRET_KEY", "HS_VGW_REGION", "",
+                                  "v"};
 
 struct env {
-    enum backend backend;
+    const struct target *t;
     struct store *s;
     char url[1024];
     char dir[256];   /* fs: the store's root */
@@ -51,45 +71,65 @@ static const char *need_env(const char *name)
     const char *v = getenv(name);
 
     if (v == NULL || v[0] == '\0')
-        fail_msg("%s is not set: run the S3 cases through tests/run, which starts MinIO", name);
+        fail_msg("%s is not set: run the S3 cases through tests/run, which starts MinIO and "
+                 "versitygw", name);
     return v;
 }
 
-static struct store *open_url(const char *url, long timeout_ms, struct error *err)
+/* "s3://BUCKET[/PREFIX]?endpoint=..&tls=0[&region=..][&sig=v2]" for t. */
+static void s3_url(const struct target *t, const char *bucket, const char *prefix, char *out,
+                   size_t size)
+{
+    char region[96] = "";
+
+    if (t->region_env != NULL)
+        snprintf(region, sizeof(region), "&region=%s", need_env(t->region_env));
+    snprintf(out, size, "s3://%s%s%s?endpoint=%s&tls=0%s%s", bucket, prefix[0] != '\0' ? "/" : "",
+             prefix, need_env(t->endpoint_env), region, t->sig);
+}
+
+static struct store *open_as(const struct target *t, const char *url, long timeout_ms,
+                             const char *secret, struct error *err)
 {
     struct store_config cfg;
     char url_copy[1024];
 
+    memset(&cfg, 0, sizeof(cfg));
     snprintf(url_copy, sizeof(url_copy), "%s", url);
     cfg.url = url_copy;
-    cfg.access_key = getenv("S3_ACCESS_KEY");
-    cfg.secret_key = getenv("S3_SECRET_KEY");
+    cfg.access_key = getenv(t->s3 ? t->access_env : MINIO_V4.access_env);
+    cfg.secret_key = secret != NULL ? (char *)secret : getenv(t->s3 ? t->secret_env
+                                                                      : MINIO_V4.secret_env);
     cfg.timeout_ms = timeout_ms;
     return store_open(&cfg, err);
 }
 
+static struct store *open_url(const char *url, long timeout_ms, struct error *err)
+{
+    return open_as(&MINIO_V4, url, timeout_ms, NULL, err);
+}
+
 static int setup(void **state)
 {
-    const enum backend *backend = *state;
+    const struct target *t = *state;
     struct env *e = calloc(1, sizeof(*e));
     struct error err;
 
     assert_non_null(e);
     *state = e;
-    e->backend = *backend;
-    if (e->backend == BACKEND_FS) {
+    e->t = t;
+    if (!t->s3) {
         snprintf(e->dir, sizeof(e->dir), "/tmp/hs-store-test.XXXXXX");
         assert_non_null(mkdtemp(e->dir));
         snprintf(e->url, sizeof(e->url), "file://%s/root", e->dir);
     } else {
         snprintf(e->prefix, sizeof(e->prefix), "ut-%ld-%ld-%u", (long)getpid(), (long)time(NULL),
                  ++case_seq);
-        snprintf(e->url, sizeof(e->url), "s3://%s/%s?endpoint=%s&tls=0", need_env("HS_S3_BUCKET"),
-                 e->prefix, need_env("HS_S3_ENDPOINT"));
-        need_env("S3_ACCESS_KEY");
-        need_env("S3_SECRET_KEY");
+        s3_url(t, need_env(t->bucket_env), e->prefix, e->url, sizeof(e->url));
+        need_env(t->access_env);
+        need_env(t->secret_env);
     }
-    e->s = open_url(e->url, 5000, &err);
+    e->s = open_as(t, e->url, 5000, NULL, &err);
     if (e->s == NULL)
         fail_msg("store_open %s: %s", e->url, err.msg);
     return 0;
@@ -110,7 +150,7 @@ static int teardown(void **state)
     if (e == NULL)
         return 0;
     store_close(e->s);
-    if (e->backend == BACKEND_FS && e->dir[0] != '\0')
+    if (!e->t->s3 && e->dir[0] != '\0')
         nftw(e->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(e);
     return 0;
@@ -661,7 +701,7 @@ static void test_threads(void **state)
         memset(&jobs[t], 0, sizeof(jobs[t]));
         jobs[t].s = e->s;
         jobs[t].id = t;
-        jobs[t].rounds = e->backend == BACKEND_FS ? 300 : 30;
+        jobs[t].rounds = e->t->s3 ? 30 : 300;
         assert_int_equal(pthread_create(&threads[t], NULL, churn, &jobs[t]), 0);
     }
     for (t = 0; t < PUT_THREADS; t++)
@@ -746,16 +786,26 @@ static void test_open_errors(void **state)
     static const char *const bad[] = {
         "ftp://x/y",
         "file://relative/dir",
-        "s3://bucket",
-        "s3://bucket?tls=0",
         "s3://bucket?endpoint=127.0.0.1:1&tls=2",
         "s3://bucket?endpoint=127.0.0.1:1&speed=fast",
+        "s3://bucket?endpoint=127.0.0.1:1&endpoint=127.0.0.1:2",
+        "s3://bucket?endpoint=127.0.0.1",
         "s3://bucket/a//b?endpoint=127.0.0.1:1",
+        "s3://bucket//?endpoint=127.0.0.1:1",
         "s3://bad%bucket?endpoint=127.0.0.1:1",
         "s3://?endpoint=127.0.0.1:1",
+        "s3://bucket?region=",
+        "s3://bucket?region=EU%20West",
+        "s3://bucket?sig=v3",
+        "s3://bucket?style=dns",
+        "s3://bucket?ca_file=relative.pem",
+        "s3://bucket?sig=v2",                                   /* V2 is not for AWS */
+        "s3://bucket?endpoint=127.0.0.1:1&sig=v2&ca_file=/ca.pem", /* libs3 cannot */
+        "s3://my.bucket?region=eu-west-1",                      /* outside *.s3 certificates */
     };
     struct store_config cfg;
     char url[64] = "s3://bucket?endpoint=127.0.0.1:1";
+    char token[] = "token";
     struct error err;
     struct store *s;
     size_t i;
@@ -767,13 +817,50 @@ static void test_open_errors(void **state)
         if (s != NULL)
             fail_msg("store_open accepted '%s'", bad[i]);
         assert_int_equal(err.code, HS_ERR_CONFIG);
+        assert_non_null(strstr(err.msg, "store.url: "));
     }
+    memset(&cfg, 0, sizeof(cfg));
     cfg.url = url;
-    cfg.access_key = NULL;
-    cfg.secret_key = NULL;
     cfg.timeout_ms = 1000;
     assert_null(store_open(&cfg, &err));
     assert_int_equal(err.code, HS_ERR_CONFIG);
+    /* libs3 2.0 cannot send a session token: refused, not dropped. */
+    snprintf(url, sizeof(url), "s3://bucket?endpoint=127.0.0.1:1&sig=v2");
+    cfg.access_key = token;
+    cfg.secret_key = token;
+    cfg.session_token = token;
+    assert_null(store_open(&cfg, &err));
+    assert_int_equal(err.code, HS_ERR_CONFIG);
+    assert_non_null(strstr(err.msg, "session_token"));
+}
+
+/* Without endpoint= the store is AWS: virtual-hosted in the region, over TLS. */
+static void test_aws_urls(void **state)
+{
+    static const struct {
+        const char *url;
+        const char *describe;
+    } cases[] = {
+        {"s3://spool", "s3://spool@spool.s3.us-east-1.amazonaws.com"},
+        {"s3://spool/hooks?region=eu-central-1", "s3://spool/hooks@spool.s3.eu-central-1.amazonaws.com"},
+        {"s3://spool?region=eu-west-1&style=path", "s3://spool@s3.eu-west-1.amazonaws.com"},
+        {"s3://my.spool?region=eu-west-1&style=path", "s3://my.spool@s3.eu-west-1.amazonaws.com"},
+        {"s3://spool/p/?endpoint=minio:9000", "s3://spool/p@minio:9000"},
+        {"s3://spool?endpoint=minio:9000&style=virtual&region=garage", "s3://spool@minio:9000"},
+        {"s3://spool?endpoint=rgw:7480&sig=v2&tls=1", "s3://spool@rgw:7480"},
+    };
+    struct error err;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct store *s = open_url(cases[i].url, 1000, &err);
+
+        if (s == NULL)
+            fail_msg("store_open '%s': %s", cases[i].url, err.msg);
+        assert_string_equal(store_describe(s), cases[i].describe);
+        store_close(s);
+    }
 }
 
 static void test_s3_describe(void **state)
@@ -781,17 +868,18 @@ static void test_s3_describe(void **state)
     struct env *e = *state;
     char want[512];
 
-    snprintf(want, sizeof(want), "s3://%s/%s@%s", getenv("HS_S3_BUCKET"), e->prefix,
-             getenv("HS_S3_ENDPOINT"));
+    snprintf(want, sizeof(want), "s3://%s/%s@%s", getenv(e->t->bucket_env), e->prefix,
+             getenv(e->t->endpoint_env));
     assert_string_equal(store_describe(e->s), want);
-    assert_null(strstr(store_describe(e->s), getenv("S3_SECRET_KEY")));
+    assert_null(strstr(store_describe(e->s), getenv(e->t->secret_env)));
 }
 
-/* What the store wrote, read back with MinIO's own client. */
+/* What the store wrote, read back with mc. */
 static void test_s3_independent_read(void **state)
 {
     struct env *e = *state;
     static const unsigned char body[] = {'{', 0, 0xff, 0x80, '\n', 'x', 0xc3, 0xa9, 0};
+    const char *bucket = need_env(e->t->bucket_env);
     char cmd[1024];
     unsigned char got[64];
     size_t n;
@@ -800,37 +888,39 @@ static void test_s3_independent_read(void **state)
 
     put_ok(e->s, "pending/github/a%2Fb", body, sizeof(body));
     assert_int_equal(store_move(e->s, "pending/github/a%2Fb", "done/github/a%2Fb", &err), 0);
-    snprintf(cmd, sizeof(cmd), "'%s' --quiet cat 't/%s/%s/done/github/a%%2Fb'", need_env("HS_MC"),
-             need_env("HS_S3_BUCKET"), e->prefix);
+    snprintf(cmd, sizeof(cmd), "'%s' --quiet cat '%s/%s/%s/done/github/a%%2Fb'", need_env("HS_MC"),
+             e->t->mc_alias, bucket, e->prefix);
     p = popen(cmd, "r");
     assert_non_null(p);
     n = fread(got, 1, sizeof(got), p);
     assert_int_equal(pclose(p), 0);
     assert_int_equal(n, sizeof(body));
     assert_memory_equal(got, body, sizeof(body));
-    snprintf(cmd, sizeof(cmd), "'%s' --quiet stat 't/%s/%s/pending/github/a%%2Fb' >/dev/null 2>&1",
-             need_env("HS_MC"), need_env("HS_S3_BUCKET"), e->prefix);
+    snprintf(cmd, sizeof(cmd), "'%s' --quiet stat '%s/%s/%s/pending/github/a%%2Fb' >/dev/null 2>&1",
+             need_env("HS_MC"), e->t->mc_alias, bucket, e->prefix);
     assert_int_not_equal(system(cmd), 0);
+    /* And the other way: what mc wrote under a key with '%', the store reads. */
+    snprintf(cmd, sizeof(cmd), "printf 'from mc' | '%s' --quiet pipe '%s/%s/%s/k/x%%25y' >/dev/null",
+             need_env("HS_MC"), e->t->mc_alias, bucket, e->prefix);
+    assert_int_equal(system(cmd), 0);
+    expect_object(e->s, "k/x%25y", "from mc", 7);
+    expect_missing(e->s, "k/x%y");
 }
 
 static void test_s3_bad_credentials(void **state)
 {
     struct env *e = *state;
-    struct store_config cfg;
-    char secret[] = "not-the-secret-key";
     struct buf b;
     struct error err;
     struct store *s;
 
     put_str(e->s, "k", "x");
-    cfg.url = e->url;
-    cfg.access_key = getenv("S3_ACCESS_KEY");
-    cfg.secret_key = secret;
-    cfg.timeout_ms = 3000;
-    s = store_open(&cfg, &err);
+    s = open_as(e->t, e->url, 3000, "not-the-secret-key", &err);
     assert_non_null(s);
     assert_int_equal(store_put(s, "k", "y", 1, &err), -1);
     assert_int_equal(err.code, HS_ERR_PERMANENT);
+    print_message("# %s\n", err.msg);
+    assert_non_null(strstr(err.msg, "access denied ("));
     buf_init(&b, 100);
     assert_int_equal(store_get(s, "k", &b, &err), -1);
     assert_int_equal(err.code, HS_ERR_PERMANENT);
@@ -841,19 +931,18 @@ static void test_s3_bad_credentials(void **state)
 
 static void test_s3_no_such_bucket(void **state)
 {
+    struct env *e = *state;
     struct error err;
     char url[512];
     struct store *s;
     struct buf b;
 
-    (void)state;
-    snprintf(url, sizeof(url), "s3://no-such-bucket-here?endpoint=%s&tls=0",
-             need_env("HS_S3_ENDPOINT"));
-    s = open_url(url, 3000, &err);
+    s3_url(e->t, "no-such-bucket-here", "", url, sizeof(url));
+    s = open_as(e->t, url, 3000, NULL, &err);
     assert_non_null(s);
     assert_int_equal(store_put(s, "k", "x", 1, &err), -1);
     assert_int_equal(err.code, HS_ERR_PERMANENT);
-    assert_non_null(strstr(err.msg, "no such bucket"));
+    assert_non_null(strstr(err.msg, "no such bucket 'no-such-bucket-here'"));
     buf_init(&b, 10);
     assert_int_equal(store_get(s, "k", &b, &err), -1);
     assert_int_equal(err.code, HS_ERR_PERMANENT);
@@ -861,8 +950,70 @@ static void test_s3_no_such_bucket(void **state)
     store_close(s);
 }
 
+/* A token the server never issued is refused: proof that it is sent and signed. */
+static void test_s3_session_token(void **state)
+{
+    struct env *e = *state;
+    struct store_config cfg;
+    char url[1024];
+    char token[] = "not-a-session-token";
+    struct error err;
+    struct store *s;
+
+    snprintf(url, sizeof(url), "%s", e->url);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.url = url;
+    cfg.access_key = getenv(e->t->access_env);
+    cfg.secret_key = getenv(e->t->secret_env);
+    cfg.session_token = token;
+    cfg.timeout_ms = 3000;
+    s = store_open(&cfg, &err);
+    assert_non_null(s);
+    assert_int_equal(store_put(s, "k", "y", 1, &err), -1);
+    assert_int_equal(err.code, HS_ERR_PERMANENT);
+    print_message("# %s\n", err.msg);
+    store_close(s);
+    expect_missing(e->s, "k");
+}
+
+/* versitygw runs in HS_VGW_REGION: a store signing for another is told which one. */
+static void test_s3_wrong_region(void **state)
+{
+    struct env *e = *state;
+    const char *region = need_env(e->t->region_env);
+    struct error err;
+    char url[1024];
+    char want[256];
+    struct store *s;
+
+    assert_string_not_equal(region, "us-east-1");
+    snprintf(url, sizeof(url), "s3://%s/%s?endpoint=%s&tls=0", need_env(e->t->bucket_env),
+             e->prefix, need_env(e->t->endpoint_env));
+    s = open_as(e->t, url, 3000, NULL, &err);
+    assert_non_null(s);
+    assert_int_equal(store_put(s, "pending/github/k", "x", 1, &err), -1);
+    assert_int_equal(err.code, HS_ERR_PERMANENT);
+    print_message("# %s\n", err.msg);
+    snprintf(want, sizeof(want), "expecting \"%s\"", region);
+    assert_non_null(strstr(err.msg, "unable to write 'pending/github/k': refused "
+                                    "(AuthorizationHeaderMalformed: "));
+    assert_non_null(strstr(err.msg, "us-east-1"));
+    assert_non_null(strstr(err.msg, want));
+    store_close(s);
+    /* And V2, which versitygw (like AWS) does not take at all. */
+    snprintf(url, sizeof(url), "s3://%s/%s?endpoint=%s&tls=0&sig=v2", need_env(e->t->bucket_env),
+             e->prefix, need_env(e->t->endpoint_env));
+    s = open_as(e->t, url, 3000, NULL, &err);
+    assert_non_null(s);
+    assert_int_equal(store_put(s, "pending/github/k", "x", 1, &err), -1);
+    assert_int_equal(err.code, HS_ERR_PERMANENT);
+    store_close(s);
+    expect_missing(e->s, "pending/github/k");
+}
+
 static void test_s3_timeout(void **state)
 {
+    struct env *e = *state;
     struct store_page page;
     struct error err;
     struct store *s;
@@ -874,8 +1025,7 @@ static void test_s3_timeout(void **state)
     int port;
     int fd = loopback_listen(16, &port); /* never accepted: answers never come */
 
-    (void)state;
-    snprintf(url, sizeof(url), "s3://bucket/p?endpoint=127.0.0.1:%d&tls=0", port);
+    snprintf(url, sizeof(url), "s3://bucket/p?endpoint=127.0.0.1:%d&tls=0%s", port, e->t->sig);
     s = open_url(url, 300, &err);
     assert_non_null(s);
 
@@ -910,17 +1060,17 @@ static void test_s3_timeout(void **state)
 
 static void test_s3_refused(void **state)
 {
+    struct env *e = *state;
     struct error err;
     struct store *s;
     char url[256];
     char where[64];
     int64_t start;
     int port;
-    int fd = loopback_listen(16, &port); /* never accepted: answers never come */
+    int fd = loopback_listen(16, &port);
 
-    (void)state;
     close(fd); /* nothing listens there now */
-    snprintf(url, sizeof(url), "s3://bucket?endpoint=127.0.0.1:%d&tls=0", port);
+    snprintf(url, sizeof(url), "s3://bucket?endpoint=127.0.0.1:%d&tls=0%s", port, e->t->sig);
     s = open_url(url, 3000, &err);
     assert_non_null(s);
     start = clock_mono_ms();
@@ -933,10 +1083,10 @@ static void test_s3_refused(void **state)
     store_close(s);
 }
 
-#define BOTH(fn, what)                                                                             \
-    {"fs: " what, fn, setup, teardown, (void *)&FS}, {"s3: " what, fn, setup, teardown, (void *)&S3}
-#define FS_ONLY(fn, what) {"fs: " what, fn, setup, teardown, (void *)&FS}
-#define S3_ONLY(fn, what) {"s3: " what, fn, setup, teardown, (void *)&S3}
+/* Every case once per S3 target, and once more on fs where it is not S3's alone. */
+#define CASE(t, fn, what) {#t ": " what, fn, setup, teardown, (void *)&t}
+#define S3(fn, what) CASE(MINIO_V4, fn, what), CASE(MINIO_V2, fn, what), CASE(VGW, fn, what)
+#define ALL(fn, what) CASE(FS, fn, what), S3(fn, what)
 
 static int group_setup(void **state)
 {
@@ -960,30 +1110,35 @@ static int group_teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        BOTH(test_put_get, "put then get round trip"),
-        BOTH(test_overwrite, "put over an object replaces it"),
-        BOTH(test_get_missing, "get of a missing key is not_found"),
-        BOTH(test_exists, "exists"),
-        BOTH(test_del, "del, and del of a missing key succeeds"),
-        BOTH(test_move, "move, move of a missing key is not_found"),
-        BOTH(test_list_order, "list in byte order, a.c before a/b"),
-        BOTH(test_list_prefix_after, "list by prefix, start_after and max_keys"),
-        BOTH(test_list_pagination, "list pages through 1100 keys once each"),
-        BOTH(test_key_charset, "keys of every allowed character and %XX"),
-        BOTH(test_big_object, "1 MiB object byte-exact"),
-        BOTH(test_too_large, "get over the cap is too_large"),
-        BOTH(test_bad_keys, "bad keys are refused as input"),
-        BOTH(test_threads, "threads share one handle"),
-        FS_ONLY(test_fs_no_temp_files, "temporary files never listed, objects not world-readable"),
-        FS_ONLY(test_fs_prunes, "emptied directories removed"),
-        FS_ONLY(test_fs_empty_dirs, "empty directories never shorten a page"),
+        ALL(test_put_get, "put then get round trip"),
+        ALL(test_overwrite, "put over an object replaces it"),
+        ALL(test_get_missing, "get of a missing key is not_found"),
+        ALL(test_exists, "exists"),
+        ALL(test_del, "del, and del of a missing key succeeds"),
+        ALL(test_move, "move, move of a missing key is not_found"),
+        ALL(test_list_order, "list in byte order, a.c before a/b"),
+        ALL(test_list_prefix_after, "list by prefix, start_after and max_keys"),
+        ALL(test_list_pagination, "list pages through 1100 keys once each"),
+        ALL(test_key_charset, "keys of every allowed character and %XX"),
+        ALL(test_big_object, "1 MiB object byte-exact"),
+        ALL(test_too_large, "get over the cap is too_large"),
+        ALL(test_bad_keys, "bad keys are refused as input"),
+        ALL(test_threads, "threads share one handle"),
+        CASE(FS, test_fs_no_temp_files, "temporary files never listed, objects not world-readable"),
+        CASE(FS, test_fs_prunes, "emptied directories removed"),
+        CASE(FS, test_fs_empty_dirs, "empty directories never shorten a page"),
         {"store_open refuses malformed URLs", test_open_errors, NULL, NULL, NULL},
-        S3_ONLY(test_s3_describe, "describe names bucket, prefix and endpoint"),
-        S3_ONLY(test_s3_independent_read, "mc reads what put and move wrote"),
-        S3_ONLY(test_s3_bad_credentials, "wrong secret is permanent"),
-        S3_ONLY(test_s3_no_such_bucket, "missing bucket is permanent"),
-        S3_ONLY(test_s3_timeout, "silent endpoint times out after timeout_ms"),
-        S3_ONLY(test_s3_refused, "refused connection is transient"),
+        {"store URLs without endpoint= are AWS", test_aws_urls, NULL, NULL, NULL},
+        S3(test_s3_describe, "describe names bucket, prefix and endpoint"),
+        S3(test_s3_independent_read, "mc reads what put and move wrote, and the other way"),
+        S3(test_s3_bad_credentials, "wrong secret is permanent"),
+        S3(test_s3_no_such_bucket, "missing bucket is permanent"),
+        CASE(MINIO_V4, test_s3_session_token, "a session token is sent and checked"),
+        CASE(VGW, test_s3_wrong_region, "wrong region or V2 refused, the message says why"),
+        CASE(MINIO_V4, test_s3_timeout, "silent endpoint times out after timeout_ms"),
+        CASE(MINIO_V2, test_s3_timeout, "silent endpoint times out after timeout_ms"),
+        CASE(MINIO_V4, test_s3_refused, "refused connection is transient"),
+        CASE(MINIO_V2, test_s3_refused, "refused connection is transient"),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

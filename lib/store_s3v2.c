@@ -1,7 +1,9 @@
 /*
- * store_s3: the store in an S3 bucket through libs3 2.0 (Debian's libs3-dev),
- * path-style, signature V2: s3://BUCKET[/PREFIX]?endpoint=HOST:PORT&tls=0|1.
- * PREFIX, when given, goes in front of every key and comes off every listed key.
+ * store_s3v2: the store in an S3 bucket through libs3 2.0 (Debian's libs3-dev), signed
+ * with AWS signature V2, for the servers that still want it (old Ceph RGW, Riak CS):
+ * s3://BUCKET[/PREFIX]?endpoint=HOST:PORT&sig=v2[&tls=0|1][&style=virtual]. Everything
+ * else goes through store_s3v4.c. PREFIX, when given, goes in front of every key and
+ * comes off every listed key.
  *
  * libs3 2.0 has no timeout argument, so every request runs in an S3RequestContext
  * that this file drives with select() until the call's deadline (timeout_ms
@@ -38,6 +40,7 @@
 
 #include "clock.h"
 #include "codec.h"
+#include "s3_url.h"
 #include "store_backend.h"
 #include "xmalloc.h"
 
@@ -655,112 +658,40 @@ static const struct store_ops s3_ops = {
     .close = s3_close,
 };
 
-static int config_error(struct error *err, const char *what)
+int store_s3v2_open(const struct s3_url *url, const struct store_config *cfg,
+                    struct store_backend *out, struct error *err)
 {
-    error_set(err, HS_ERR_CONFIG, "bad_store_url", "store.url: %s", what);
-    return -1;
-}
+    struct s3_driver *d;
 
-/* Reads "endpoint=HOST:PORT&tls=0|1" into d; the query is modified in place. */
-static int parse_query(struct s3_driver *d, char *query, struct error *err)
-{
-    char *param;
-    char *next;
-
-    d->bucket_ctx.protocol = S3ProtocolHTTPS;
-    for (param = query; param != NULL; param = next) {
-        char *value;
-
-        next = strchr(param, '&');
-        if (next != NULL)
-            *next++ = '\0';
-        if (param[0] == '\0')
-            continue;
-        value = strchr(param, '=');
-        if (value == NULL)
-            return config_error(err, "a query parameter without '='");
-        *value++ = '\0';
-        if (strcmp(param, "endpoint") == 0) {
-            if (value[0] == '\0' || strpbrk(value, "/@?#") != NULL)
-                return config_error(err, "endpoint must be HOST:PORT");
-            free(d->host);
-            d->host = xstrdup(value);
-        } else if (strcmp(param, "tls") == 0) {
-            if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
-                return config_error(err, "tls must be 0 or 1");
-            d->bucket_ctx.protocol = value[0] == '1' ? S3ProtocolHTTPS : S3ProtocolHTTP;
-        } else {
-            return config_error(err, "unknown query parameter (known: endpoint, tls)");
-        }
-    }
-    if (d->host == NULL)
-        return config_error(err, "an s3 store needs ?endpoint=HOST:PORT");
-    return 0;
-}
-
-int store_s3_open(const char *url, const struct store_config *cfg, struct store_backend *out,
-                  struct error *err)
-{
-    struct s3_driver *d = NULL;
-    char *rest = NULL;
-    char no_query[1] = "";
-    char *query;
-    char *path;
-    size_t len;
-    int rc = -1;
-
-    if (cfg->access_key == NULL || cfg->access_key[0] == '\0' || cfg->secret_key == NULL ||
-        cfg->secret_key[0] == '\0') {
-        error_set(err, HS_ERR_CONFIG, "missing_credentials",
-                  "store: an s3 store needs access_key and secret_key");
-        goto out;
+    if (cfg->session_token != NULL && cfg->session_token[0] != '\0') {
+        error_set(err, HS_ERR_CONFIG, "bad_store_url",
+                  "store.session_token: libs3 2.0 cannot send it (use sig=v4)");
+        return -1;
     }
     d = xcalloc(1, sizeof(*d));
-    rest = xstrdup(url + strlen("s3://"));
-    query = strchr(rest, '?');
-    if (query != NULL)
-        *query++ = '\0';
-    path = strchr(rest, '/');
-    if (path != NULL)
-        *path++ = '\0';
-    if (S3_validate_bucket_name(rest, S3UriStylePath) != S3StatusOK) {
-        config_error(err, "not a valid bucket name");
-        goto out;
-    }
-    d->bucket = xstrdup(rest);
-    len = path != NULL ? strlen(path) : 0;
-    while (len > 0 && path[len - 1] == '/')
-        path[--len] = '\0';
-    if (len > 0 && !store_key_valid(path)) {
-        config_error(err, "the prefix must be like a store key ([A-Za-z0-9._%-] and '/')");
-        goto out;
-    }
-    d->prefix = len > 0 ? xasprintf("%s/", path) : xstrdup("");
+    d->bucket = xstrdup(url->bucket);
+    d->prefix = url->prefix[0] != '\0' ? xasprintf("%s/", url->prefix) : xstrdup("");
     d->prefix_len = strlen(d->prefix);
-    if (parse_query(d, query != NULL ? query : no_query, err) < 0)
-        goto out;
+    /* s3_url refuses sig=v2 without an endpoint: libs3 is for the servers that need it. */
+    d->host = xstrdup(url->endpoint);
     d->access_key = xstrdup(cfg->access_key);
     d->secret_key = xstrdup(cfg->secret_key);
     d->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : CONFIG_DEFAULT_STORE_TIMEOUT_MS;
     d->bucket_ctx.hostName = d->host;
     d->bucket_ctx.bucketName = d->bucket;
-    d->bucket_ctx.uriStyle = S3UriStylePath;
+    d->bucket_ctx.protocol = url->tls ? S3ProtocolHTTPS : S3ProtocolHTTP;
+    d->bucket_ctx.uriStyle = url->style == S3_STYLE_VIRTUAL ? S3UriStyleVirtualHost
+                                                            : S3UriStylePath;
     d->bucket_ctx.accessKeyId = d->access_key;
     d->bucket_ctx.secretAccessKey = d->secret_key;
     out->ops = &s3_ops;
     out->driver = d;
-    out->description = xasprintf("s3://%s%s%.*s@%s", d->bucket, d->prefix_len > 0 ? "/" : "",
-                                 (int)(d->prefix_len > 0 ? d->prefix_len - 1 : 0), d->prefix,
-                                 d->host);
-    d = NULL;
-    rc = 0;
-out:
-    free(rest);
-    s3_close(d);
-    return rc;
+    out->description = xasprintf("s3://%s%s%s@%s", d->bucket, url->prefix[0] != '\0' ? "/" : "",
+                                 url->prefix, d->host);
+    return 0;
 }
 
-int store_s3_global_init(struct error *err)
+int store_s3v2_global_init(struct error *err)
 {
     /* No default host: every bucket context names its endpoint. */
     S3Status status = S3_initialize("hookspool", S3_INIT_ALL, NULL);
@@ -774,7 +705,7 @@ int store_s3_global_init(struct error *err)
     return -1;
 }
 
-void store_s3_global_cleanup(void)
+void store_s3v2_global_cleanup(void)
 {
     S3RequestContext *ctx;
 
