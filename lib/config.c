@@ -490,7 +490,7 @@ static int load_store(json_t *root, struct store_config *st, struct error *err)
             return fail(err, "store.session_token", "not used by file:// stores");
     } else {
         return fail(err, "store.url",
-                    "must be s3://BUCKET[/PREFIX]?endpoint=HOST:PORT&tls=0|1 or "
+                    "must be s3://BUCKET[/PREFIX][?endpoint=HOST:PORT&region=R...] or "
                     "file:///ABSOLUTE/DIR");
     }
     return get_long(obj, "store", "timeout_ms", 1, TIMEOUT_MS_LIMIT,

@@ -591,7 +591,7 @@ static const struct bad_case BAD_CASES[] = {
      "sources[0].destination.timeout: unknown key (expected one of: url, timeout_ms, "
      "connect_timeout_ms, sign, max_per_second, breaker_failures, breaker_pause_s)"},
     {"store url scheme", WITH_STORE("{'url': '/var/spool'}"),
-     "store.url: must be s3://BUCKET[/PREFIX]?endpoint=HOST:PORT&tls=0|1 or "
+     "store.url: must be s3://BUCKET[/PREFIX][?endpoint=HOST:PORT&region=R...] or "
      "file:///ABSOLUTE/DIR"},
     {"file url with host", WITH_STORE("{'url': 'file://host/dir'}"),
      "store.url: must be file:///ABSOLUTE/DIR"},
