@@ -92,7 +92,7 @@ struct source_config {
 };
 
 struct store_config {
-    char *url;              /* s3://BUCKET[/PREFIX][?endpoint=..&region=..] or file:///DIR (s3_url.h) */
+    char *url;              /* s3://BUCKET[/PREFIX][?PARAMS] (s3_url.h) or file:///DIR */
     char *access_key;       /* resolved; NULL for file:// */
     char *secret_key;       /* resolved; NULL for file:// */
     char *session_token;    /* resolved; optional (STS, IAM roles), NULL when absent */

@@ -124,9 +124,11 @@ int store_fs_open(const char *url, const struct store_config *cfg, struct store_
  *   v2: libs3 2.0, for servers that only know signature V2 (url->endpoint is set).
  */
 int store_s3v4_open(const struct s3_url *url, const struct store_config *cfg,
-                    struct store_backend *out, struct error *err) __attribute__((warn_unused_result));
+                    struct store_backend *out, struct error *err)
+    __attribute__((warn_unused_result));
 int store_s3v2_open(const struct s3_url *url, const struct store_config *cfg,
-                    struct store_backend *out, struct error *err) __attribute__((warn_unused_result));
+                    struct store_backend *out, struct error *err)
+    __attribute__((warn_unused_result));
 
 /* Process-wide setup and teardown (curl and libxml2; libs3), from store_global_init/_cleanup. */
 int store_s3v4_global_init(struct error *err) __attribute__((warn_unused_result));

@@ -6,12 +6,13 @@
  * comes off every listed key.
  *
  * libs3 2.0 has no timeout argument, so every request runs in an S3RequestContext
- * that this file drives with select() until the call's deadline (timeout_ms
- * after the store call began). Each thread keeps one context between calls, so
- * its curl multi handle keeps connections alive (no TCP or TLS handshake per
- * webhook); a call that times out destroys it, which aborts the transfer, and
- * the next call starts a new one. The callbacks fill a per-call struct on the caller's stack, and the
- * driver is read-only after open: a handle is shared by threads without locks.
+ * that this file drives, waiting with poll() (see context_wait), until the call's
+ * deadline (timeout_ms after the store call began). Each thread keeps one context
+ * between calls, so its curl multi handle keeps connections alive (no TCP or TLS
+ * handshake per webhook); a call that times out destroys it, which aborts the
+ * transfer, and the next call starts a new one. The callbacks fill a per-call struct
+ * on the caller's stack, and the driver is read-only after open: a handle is shared
+ * by threads without locks.
  *
  * libs3 2.0 quirks handled here:
  *   - the x-amz-copy-source header carries the source key verbatim, and servers
@@ -26,7 +27,9 @@
  *   - a put or copy racing a delete in the same "directory" may be refused with
  *     AccessDenied (see raced).
  */
+#define _GNU_SOURCE /* dlvsym */
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <libs3.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -45,7 +48,7 @@
 #include "xmalloc.h"
 
 #define S3_LIST_PAGE_MAX 1000 /* the most keys S3 returns per request */
-#define S3_POLL_MS 10         /* wait while curl has no socket to watch yet */
+#define S3_POLL_MS 10         /* select(): wait while curl reports no socket */
 #define S3_DETAIL_MAX 200
 #define S3_RACE_TRIES 3       /* attempts of a put or copy that MinIO denied (see raced) */
 
@@ -207,6 +210,81 @@ static void drop_context(S3RequestContext *ctx)
 }
 
 /*
+ * How a call waits for its sockets. libs3 2.0's own interface to them is
+ * S3_get_request_context_fdsets, i.e. curl_multi_fdset, and an fd_set cannot hold a
+ * descriptor numbered FD_SETSIZE (1024) or above: curl leaves such a socket out, so a
+ * select() loop would see nothing and only wake on its timer, every S3_POLL_MS, which
+ * made each call several times slower in a process with many descriptors open. The
+ * wait therefore goes to curl_multi_wait (poll underneath, no such limit) on the
+ * context's own multi handle. Two facts of the installed libs3 make that possible,
+ * and store_s3v2_global_init checks both before relying on them:
+ *   - libs3 2.0's S3RequestContext begins with its CURLM pointer (libs3
+ *     inc/request_context.h: { CURLM *curlm; struct Request *requests; });
+ *   - Debian's libs3.so runs on libcurl-gnutls, a second libcurl in the process beside
+ *     the one this program links, with its symbols versioned CURL_GNUTLS_3; a multi
+ *     handle must be driven by the copy that made it, so curl_multi_wait is looked up
+ *     there (dlvsym), or is this program's own when libs3 runs on the same libcurl.
+ * When the check fails, calls wait with select() on what libs3 reports.
+ */
+typedef CURLMcode (*multi_wait_fn)(CURLM *multi, struct curl_waitfd *extra, unsigned int n_extra,
+                                   int timeout_ms, int *numfds);
+static multi_wait_fn context_wait;
+
+struct libs3_context_head {
+    CURLM *curlm;
+};
+
+static CURLM *context_multi(S3RequestContext *ctx)
+{
+    return ((struct libs3_context_head *)(void *)ctx)->curlm;
+}
+
+/* Finds libs3's curl_multi_wait and proves it takes the context's first member. */
+static void find_context_wait(void)
+{
+    S3RequestContext *ctx = NULL;
+    void *sym = dlvsym(RTLD_DEFAULT, "curl_multi_wait", "CURL_GNUTLS_3");
+    multi_wait_fn fn;
+    int n = 0;
+
+    if (sym == NULL && dlvsym(RTLD_DEFAULT, "curl_multi_init", "CURL_GNUTLS_3") == NULL)
+        sym = dlsym(RTLD_DEFAULT, "curl_multi_wait");
+    if (sym == NULL || S3_create_request_context(&ctx) != S3StatusOK)
+        return;
+    memcpy(&fn, &sym, sizeof(fn)); /* a data pointer to a function pointer, as dlsym needs */
+    /* curl checks the handle's magic: anything but a multi handle is CURLM_BAD_HANDLE. */
+    if (fn(context_multi(ctx), NULL, 0, 0, &n) == CURLM_OK)
+        context_wait = fn;
+    S3_destroy_request_context(ctx);
+}
+
+/* Waits up to wait_ms for ctx's sockets (see context_wait); 0, or -1 when curl fails. */
+static int wait_context(S3RequestContext *ctx, int64_t wait_ms)
+{
+    fd_set rd;
+    fd_set wr;
+    fd_set ex;
+    int maxfd = -1;
+    struct timeval tv;
+    int n = 0;
+
+    if (context_wait != NULL)
+        return context_wait(context_multi(ctx), NULL, 0, (int)wait_ms, &n) == CURLM_OK ? 0 : -1;
+    FD_ZERO(&rd);
+    FD_ZERO(&wr);
+    FD_ZERO(&ex);
+    if (S3_get_request_context_fdsets(ctx, &rd, &wr, &ex, &maxfd) != S3StatusOK)
+        return -1;
+    if (maxfd < 0 && wait_ms > S3_POLL_MS)
+        wait_ms = S3_POLL_MS;
+    tv.tv_sec = (time_t)(wait_ms / 1000);
+    tv.tv_usec = (suseconds_t)(wait_ms % 1000) * 1000;
+    /* EINTR and readiness alike lead to the next runonce. */
+    (void)select(maxfd + 1, &rd, &wr, &ex, &tv);
+    return 0;
+}
+
+/*
  * Drives the one request in ctx until it completes or the call's deadline passes.
  * A request still running then is aborted by destroying ctx (its complete
  * callback reports S3StatusInterrupted); a completed one leaves ctx, and its
@@ -217,13 +295,8 @@ static void run(struct s3_call *c, S3RequestContext *ctx)
     int remaining = 0;
 
     for (;;) {
-        fd_set rd;
-        fd_set wr;
-        fd_set ex;
-        int maxfd = -1;
         int64_t wait_ms;
         int64_t curl_ms;
-        struct timeval tv;
 
         if (S3_runonce_request_context(ctx, &remaining) != S3StatusOK) {
             drop_context(ctx);
@@ -238,23 +311,14 @@ static void run(struct s3_call *c, S3RequestContext *ctx)
             drop_context(ctx);
             return;
         }
-        FD_ZERO(&rd);
-        FD_ZERO(&wr);
-        FD_ZERO(&ex);
-        if (S3_get_request_context_fdsets(ctx, &rd, &wr, &ex, &maxfd) != S3StatusOK) {
+        curl_ms = S3_get_request_context_timeout(ctx);
+        if (curl_ms >= 0 && curl_ms < wait_ms)
+            wait_ms = curl_ms;
+        if (wait_context(ctx, wait_ms) < 0) {
             drop_context(ctx);
             c->status = S3StatusInternalError;
             return;
         }
-        curl_ms = S3_get_request_context_timeout(ctx);
-        if (curl_ms >= 0 && curl_ms < wait_ms)
-            wait_ms = curl_ms;
-        if (maxfd < 0 && wait_ms > S3_POLL_MS)
-            wait_ms = S3_POLL_MS;
-        tv.tv_sec = (time_t)(wait_ms / 1000);
-        tv.tv_usec = (suseconds_t)(wait_ms % 1000) * 1000;
-        /* EINTR and readiness alike lead to the next runonce. */
-        (void)select(maxfd + 1, &rd, &wr, &ex, &tv);
     }
 }
 
@@ -698,6 +762,7 @@ int store_s3v2_global_init(struct error *err)
 
     if (status == S3StatusOK && pthread_key_create(&thread_context, context_free) == 0) {
         initialised = 1;
+        find_context_wait();
         return 0;
     }
     error_set(err, HS_ERR_PERMANENT, "store_init", "unable to initialise libs3: %s",

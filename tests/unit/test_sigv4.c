@@ -23,13 +23,15 @@
 #define SUITE_SK "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 #define SUITE_DATE "20150830T123600Z"
 #define SUITE_HOST "example.amazonaws.com"
-#define SUITE_CRED "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+#define SUITE_CRED                                                                         \
+    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
 
 #define S3_AK "AKIAIOSFODNN7EXAMPLE"
 #define S3_SK "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 #define S3_DATE "20130524T000000Z"
 #define S3_HOST "examplebucket.s3.amazonaws.com"
-#define S3_CRED "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+#define S3_CRED                                                                            \
+    "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
 
 #define MAX_PAIRS 8
 
