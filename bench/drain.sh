@@ -7,11 +7,14 @@
 #   BENCH_OBJECTS (default 2000)   webhooks seeded into pending/
 #   BENCH_PUTS (default 2000)      PUTs for the raw rate
 #   BENCH_CONCURRENCY (default 16) the drain's deliveries in flight
+#   SIGS (default "v4 v2")         store signatures to measure, one after the other on
+#                                  the same MinIO, each on its own prefix
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
 OBJECTS=${BENCH_OBJECTS:-2000}
 PUTS=${BENCH_PUTS:-2000}
 CONCURRENCY=${BENCH_CONCURRENCY:-16}
+SIGS=${SIGS:-v4 v2}
 
 write_body "$W/body"
 put_rate=$(raw_put_rate "$PUTS" "$W/body") || exit 1
@@ -19,8 +22,11 @@ put_rate=$(raw_put_rate "$PUTS" "$W/body") || exit 1
 DEST_PORT=$(free_port)
 python3 tests/dest.py serve --port "$DEST_PORT" &
 BENCH_PIDS+=($!)
-cat >"$W/config.json" <<JSON
-{ "store": { "url": "s3://$HS_S3_BUCKET/spool?endpoint=$HS_S3_ENDPOINT&tls=0",
+status=0
+results=""
+for sig in $SIGS; do
+    cat >"$W/config-$sig.json" <<JSON
+{ "store": { "url": "s3://$HS_S3_BUCKET/spool-$sig?endpoint=$HS_S3_ENDPOINT&tls=0&sig=$sig",
              "access_key": "env:S3_ACCESS_KEY", "secret_key": "env:S3_SECRET_KEY" },
   "sources": [ { "name": "bench", "path": "/hooks/bench",
                  "verify": { "scheme": "none" },
@@ -28,20 +34,25 @@ cat >"$W/config.json" <<JSON
                  "destination": { "url": "http://127.0.0.1:$DEST_PORT/ok" } } ],
   "drain": { "concurrency": $CONCURRENCY } }
 JSON
-"$BUILD/tests/spool_put" --config "$W/config.json" --source bench --key b --count "$OBJECTS" \
-    --body "$W/body" || exit 1
-
-start=$(date +%s.%N)
-"$BUILD/hookspool-drain" --config "$W/config.json" --once 2>"$W/drain.log"
-status=$?
-end=$(date +%s.%N)
-done_objects=$("$HS_MC" --quiet ls "t/$HS_S3_BUCKET/spool/done/bench/" | wc -l)
-rate=$(python3 -c "print(round($OBJECTS / ($end - $start), 1))")
+    "$BUILD/tests/spool_put" --config "$W/config-$sig.json" --source bench --key b \
+        --count "$OBJECTS" --body "$W/body" || exit 1
+    start=$(date +%s.%N)
+    "$BUILD/hookspool-drain" --config "$W/config-$sig.json" --once 2>"$W/drain-$sig.log"
+    rc=$?
+    end=$(date +%s.%N)
+    done_objects=$("$HS_MC" --quiet ls "t/$HS_S3_BUCKET/spool-$sig/done/bench/" | wc -l)
+    rate=$(python3 -c "print(round($OBJECTS / ($end - $start), 1))")
+    eval "rate_$sig=\$rate"
+    results+="  deliveries, sig=$sig (--once, $OBJECTS objects): $rate /s   exit $rc, $done_objects in done/
+  deliveries, sig=$sig / raw PUT:  $(ratio "$rate" "$put_rate")
+"
+    { [ "$rc" -eq 0 ] && [ "$done_objects" -eq "$OBJECTS" ]; } || status=1
+done
 
 cat <<EOF
 hookspool drain benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, concurrency $CONCURRENCY)
   raw MinIO PUT (1 connection, sequential):  $put_rate /s
-  deliveries (--once, $OBJECTS objects):        $rate /s   exit $status, $done_objects in done/
-  deliveries / raw PUT:  $(ratio "$rate" "$put_rate")
+$results
 EOF
-[ "$status" -eq 0 ] && [ "$done_objects" -eq "$OBJECTS" ]
+[ -n "${rate_v4:-}" ] && [ -n "${rate_v2:-}" ] && echo "  sig=v4 / sig=v2:  $(ratio "$rate_v4" "$rate_v2")"
+exit $status
