@@ -97,12 +97,13 @@ for sig in $SIGS; do
     [ -n "${http_rate:-}" ] ||
         { wrk -t1 -c4 -d"${SECS}s" -s "$W/notfound.lua" "http://127.0.0.1:$PORT/hooks/none" \
             >"$W/wrk-404.txt"; http_rate=$(rate_of "$W/wrk-404.txt"); }
-    wrk -t1 -c4 -d"${SECS}s" -s "$W/accept.lua" "http://127.0.0.1:$PORT/hooks/bench" >"$W/wrk-$sig.txt"
-    rate=$(rate_of "$W/wrk-$sig.txt")
+    wrk -t1 -c4 -d"${SECS}s" -s "$W/accept.lua" "http://127.0.0.1:$PORT/hooks/bench" >"$W/wrk-$run.txt"
+    rate=$(rate_of "$W/wrk-$run.txt")
     sum[$sig]=$(python3 -c "print(${sum[$sig]:-0} + $rate)")
     runs[$sig]=$((${runs[$sig]:-0} + 1))
     objects=$("$HS_MC" --quiet ls --recursive "t/$HS_S3_BUCKET/spool-$run/pending/bench/" | wc -l)
-    results+="  accepted webhooks, sig=$sig (verify + PUT, 202): $rate /s   non-2xx: $(non2xx_of "$W/wrk-$sig.txt"), objects: $objects
+    refused=$(non2xx_of "$W/wrk-$run.txt")
+    results+="  accepted webhooks, sig=$sig (verify + PUT, 202): $rate /s   non-2xx: ${refused:-0}, objects: $objects
   accepted, sig=$sig / raw PUT: $(ratio "$rate" "$put_rate"), / HTTP limit: $(ratio "$rate" "$http_rate")
 "
 done

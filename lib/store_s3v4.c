@@ -51,7 +51,7 @@
 #define S3_DETAIL_MAX 300
 #define S3_RACE_TRIES 3                /* attempts of a put or copy MinIO denied (see raced) */
 #define S3_MAX_QUERY 5
-#define S3_MAX_HEADERS 6
+#define S3_MAX_HEADERS 5 /* host, content hash, date, token, copy source */
 
 struct v4_driver {
     char *bucket;
@@ -124,12 +124,14 @@ static void call_init(struct v4_call *c, const struct v4_driver *d)
     c->timed_out = 0;
 }
 
+/* A request for key, or for the bucket itself when key is NULL. */
 static void request_init(struct v4_request *r, const struct v4_driver *d, const char *method,
                          const char *key)
 {
     memset(r, 0, sizeof(*r));
     r->method = method;
-    r->path = xasprintf("%s%s%s", d->path_base, d->prefix, key != NULL ? key : "");
+    r->path = key != NULL ? xasprintf("%s%s%s", d->path_base, d->prefix, key)
+                          : xstrdup(d->path_base);
     buf_init(&r->resp, S3_RESPONSE_MAX);
 }
 
@@ -238,14 +240,21 @@ static char *request_url(const struct v4_driver *d, const struct v4_request *r)
     return buf_take(&b, NULL);
 }
 
+static struct curl_slist *add_line(struct curl_slist *list, const char *line)
+{
+    struct curl_slist *next = curl_slist_append(list, line);
+
+    if (next == NULL)
+        abort(); /* out of memory, as xmalloc treats it */
+    return next;
+}
+
 static struct curl_slist *add_header(struct curl_slist *list, const char *name, const char *value)
 {
     char *line = xasprintf("%s: %s", name, value);
-    struct curl_slist *next = curl_slist_append(list, line);
+    struct curl_slist *next = add_line(list, line);
 
     free(line);
-    if (next == NULL)
-        abort(); /* out of memory, as xmalloc treats it */
     return next;
 }
 
@@ -311,8 +320,8 @@ static int perform(struct v4_call *c, struct v4_request *r, struct error *err)
         headers = add_header(headers, signed_headers[i].name, signed_headers[i].value);
     headers = add_header(headers, "Authorization", auth);
     /* An empty value removes what curl would add by itself. */
-    headers = curl_slist_append(headers, "Expect:");
-    headers = curl_slist_append(headers, "Accept:");
+    headers = add_line(headers, "Expect:");
+    headers = add_line(headers, "Accept:");
     url = request_url(d, r);
 
     curl_easy_setopt(h, CURLOPT_URL, url);
@@ -710,10 +719,8 @@ static int v4_list(void *driver, const char *prefix, const char *start_after, si
     int rc = -1;
 
     call_init(&c, d);
+    /* The bucket itself: PREFIX goes in the query. */
     request_init(&r, d, "GET", NULL);
-    /* The bucket itself: "/BUCKET/" loses its PREFIX, which goes in the query. */
-    free(r.path);
-    r.path = xstrdup(d->path_base);
     if (start_after != NULL)
         marker = xasprintf("%s%s", d->prefix, start_after);
     /* MinIO refuses a start-after outside the prefix. One before it excludes nothing;
