@@ -1,9 +1,9 @@
 # hookspool: build, test, run, install.
 #
 #   make            build build/hookspool-handler and build/hookspool-drain
-#   make test       install what is missing, start MinIO, run every test
+#   make test       install what is missing, start MinIO and versitygw, run every test
 #   make asan       the same suite with AddressSanitizer + UBSan (build-asan/)
-#   make valgrind   the unit tests under valgrind (with MinIO for the S3 cases)
+#   make valgrind   the unit tests under valgrind (with MinIO and versitygw for the S3 cases)
 #   make fuzz       build and run each libFuzzer target for FUZZ_SECONDS
 #   make bench      the load benchmarks in bench/
 #   make lint       -Werror builds with gcc and clang
