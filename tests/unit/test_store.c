@@ -1016,6 +1016,51 @@ static void test_s3_session_token(void **state)
     expect_missing(e->s, "pending/github/k2");
 }
 
+/*
+ * tls=1 (the default) verifies the server's certificate: versitygw's HTTPS gateway,
+ * on the same directory, has one from a private CA, refused until ca_file names it.
+ */
+static void test_s3_tls(void **state)
+{
+    struct env *e = *state;
+    const char *base = need_env(e->t->bucket_env);
+    const char *endpoint = need_env("HS_VGW_TLS_ENDPOINT");
+    const char *region = need_env(e->t->region_env);
+    struct error err;
+    char url[1024];
+    struct store *s;
+
+    snprintf(url, sizeof(url), "s3://%s/%s?endpoint=%s&region=%s", base, e->prefix, endpoint,
+             region);
+    s = open_as(e->t, url, 3000, NULL, &err);
+    assert_non_null(s);
+    assert_int_equal(store_put(s, "pending/github/k", "x", 1, &err), -1);
+    assert_int_equal(err.code, HS_ERR_PERMANENT);
+    print_message("# %s\n", err.msg);
+    assert_non_null(strstr(err.msg, "TLS certificate not accepted"));
+    store_close(s);
+
+    snprintf(url, sizeof(url), "s3://%s/%s?endpoint=%s&region=%s&ca_file=/nonexistent/ca.pem",
+             base, e->prefix, endpoint, region);
+    s = open_as(e->t, url, 3000, NULL, &err);
+    assert_non_null(s);
+    assert_int_equal(store_put(s, "pending/github/k", "x", 1, &err), -1);
+    assert_int_equal(err.code, HS_ERR_PERMANENT);
+    print_message("# %s\n", err.msg);
+    store_close(s);
+    expect_missing(e->s, "pending/github/k");
+
+    snprintf(url, sizeof(url), "s3://%s/%s?endpoint=%s&region=%s&ca_file=%s", base, e->prefix,
+             endpoint, region, need_env("HS_VGW_CA_FILE"));
+    s = open_as(e->t, url, 3000, NULL, &err);
+    assert_non_null(s);
+    put_str(s, "pending/github/k", "over TLS");
+    expect_object(s, "pending/github/k", "over TLS", 8);
+    store_close(s);
+    /* The same object, through the plain gateway. */
+    expect_object(e->s, "pending/github/k", "over TLS", 8);
+}
+
 /* versitygw runs in HS_VGW_REGION: a store signing for another is told which one. */
 static void test_s3_wrong_region(void **state)
 {
@@ -1219,6 +1264,7 @@ int main(void)
         S3(test_s3_no_such_bucket, "missing bucket is permanent"),
         CASE(MINIO_V4, test_s3_session_token, "temporary credentials work with their token"),
         CASE(VGW, test_s3_wrong_region, "wrong region or V2 refused, the message says why"),
+        CASE(VGW, test_s3_tls, "tls=1 verifies certificates, ca_file trusts a private CA"),
         CASE(MINIO_V4, test_s3_timeout, "silent endpoint times out after timeout_ms"),
         CASE(MINIO_V2, test_s3_timeout, "silent endpoint times out after timeout_ms"),
         CASE(MINIO_V4, test_s3_high_fds, "sockets past FD_SETSIZE work at full speed"),
