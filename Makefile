@@ -1,9 +1,9 @@
 # hookspool: build, test, run, install.
 #
 #   make            build build/hookspool-handler and build/hookspool-drain
-#   make test       install what is missing, start MinIO, run every test
+#   make test       install what is missing, start MinIO and versitygw, run every test
 #   make asan       the same suite with AddressSanitizer + UBSan (build-asan/)
-#   make valgrind   the unit tests under valgrind (with MinIO for the S3 cases)
+#   make valgrind   the unit tests under valgrind (with MinIO and versitygw for the S3 cases)
 #   make fuzz       build and run each libFuzzer target for FUZZ_SECONDS
 #   make bench      the load benchmarks in bench/
 #   make lint       -Werror builds with gcc and clang
@@ -22,7 +22,7 @@ HOOKSPOOL_CACHE ?= $(HOME)/.cache/hookspool
 FUZZ_SECONDS ?= 30
 export HOOKSPOOL_CACHE
 
-PKGS = fcgi jansson libcurl libcrypto
+PKGS = fcgi jansson libcurl libcrypto libxml-2.0
 # -std=c11 with POSIX: clock_gettime, fsync, strndup and friends.
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Ilib
 # Each warning catches a class of bug seen in C servers: format strings from
@@ -45,7 +45,7 @@ CFLAGS += $(WERROR)
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
-LDLIBS = $(PKG_LIBS) -ls3 -lxml2 -pthread
+LDLIBS = $(PKG_LIBS) -ls3 -pthread
 
 LIB_SRC = $(sort $(wildcard lib/*.c))
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what hookspool's build, tests and `make run` need and are missing:
-# Debian packages, then MinIO and mc built with `go install` into
+# Debian packages, then MinIO, mc and versitygw built with `go install` into
 # $HOOKSPOOL_CACHE/bin (built once, reused by every later run).
 #   infra/deps.sh              everything (build, tests, make run)
 #   infra/deps.sh --packages   the Debian packages only: what `make run` needs
@@ -8,6 +8,8 @@ set -euo pipefail
 
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c # last commit of the archived repository
 MC_VERSION=v0.0.0-20250313080218-cf909e1063a9
+# An S3 gateway that takes only Signature V4, as AWS does: the tests' second S3 server.
+VERSITYGW_VERSION=v1.8.0
 # CI may run without HOME (go needs one too); the tools are cached in the user's home.
 HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
 export HOME
@@ -52,6 +54,7 @@ build_go_tool() { # name module version
 }
 build_go_tool minio github.com/minio/minio "$MINIO_VERSION"
 build_go_tool mc github.com/minio/mc "$MC_VERSION"
+build_go_tool versitygw github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION"
 
 # Providers' own npm libraries sign the test vectors of tests/vectors/make.mjs
 # (with Node's crypto for the key-pair schemes); installed once, pinned, into

@@ -29,6 +29,7 @@
 #include "key.h"
 #include "pubkey.h"
 #include "sig.h"
+#include "s3_url.h"
 #include "xmalloc.h"
 
 #define FIELD_MAX 192
@@ -52,7 +53,8 @@ static const long DEFAULT_SCHEDULE_S[] = {0, 5, 300, 1800, 7200, 18000, 36000, 3
 
 static const char *const TOP_KEYS[] = {"store",   "max_backlog", "backlog_stale_s",
                                         "sources", "drain",       NULL};
-static const char *const STORE_KEYS[] = {"url", "access_key", "secret_key", "timeout_ms", NULL};
+static const char *const STORE_KEYS[] = {"url",        "access_key",    "secret_key",
+                                          "timeout_ms", "session_token", NULL};
 static const char *const SOURCE_KEYS[] = {"name", "path", "max_body", "require_json", "verify",
                                           "idempotency", "destination", NULL};
 static const char *const VERIFY_KEYS[] = {"scheme", "secrets", "tolerance_s", "header",
@@ -439,139 +441,14 @@ static int resolve_text_secret(json_t *obj, const char *base, const char *key, c
     return 0;
 }
 
-static int is_lower_digit(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* S3 bucket naming rules: [a-z0-9.-]{3,63}, starting and ending with a letter or digit. */
-static int bucket_valid(const char *s, size_t n)
-{
-    if (n < 3 || n > 63 || !is_lower_digit(s[0]) || !is_lower_digit(s[n - 1]))
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!is_lower_digit(s[i]) && s[i] != '.' && s[i] != '-')
-            return 0;
-    }
-    return 1;
-}
-
-/* Prefix segments made of key characters, none empty, "." or "..". */
-static int prefix_valid(const char *s, size_t n)
-{
-    size_t seg = 0;
-
-    for (size_t i = 0; i <= n; i++) {
-        char c = i < n ? s[i] : '/';
-
-        if (c == '/') {
-            if (seg == 0 || (seg == 1 && s[i - 1] == '.') ||
-                (seg == 2 && s[i - 1] == '.' && s[i - 2] == '.'))
-                return 0;
-            seg = 0;
-            continue;
-        }
-        if (!((c >= 'A' && c <= 'Z') || is_lower_digit(c) || c == '.' || c == '_' || c == '-'))
-            return 0;
-        seg++;
-    }
-    return 1;
-}
-
-/* HOST:PORT with a DNS name, IPv4 or [IPv6] host and a port in 1..65535. */
-static int endpoint_valid(const char *s, size_t n)
-{
-    const char *colon = NULL;
-    size_t host_len;
-    long port = 0;
-
-    for (size_t i = n; i > 0; i--) {
-        if (s[i - 1] == ':') {
-            colon = s + i - 1;
-            break;
-        }
-    }
-    if (colon == NULL)
-        return 0;
-    host_len = (size_t)(colon - s);
-    if (host_len == 0)
-        return 0;
-    if (s[0] == '[') {
-        if (host_len < 3 || s[host_len - 1] != ']')
-            return 0;
-        for (size_t i = 1; i + 1 < host_len; i++) {
-            char c = s[i];
-
-            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-                  c == ':' || c == '.'))
-                return 0;
-        }
-    } else {
-        for (size_t i = 0; i < host_len; i++) {
-            char c = s[i];
-
-            if (!((c >= 'A' && c <= 'Z') || is_lower_digit(c) || c == '.' || c == '-'))
-                return 0;
-        }
-    }
-    if (colon + 1 == s + n || n - host_len - 1 > 5)
-        return 0;
-    for (const char *p = colon + 1; p < s + n; p++) {
-        if (*p < '0' || *p > '9')
-            return 0;
-        port = port * 10 + (*p - '0');
-    }
-    return port >= 1 && port <= 65535;
-}
-
+/* The URL is parsed by the store's own parser, so what loads here also opens. */
 static int s3_url_check(const char *url, const char *field, struct error *err)
 {
-    const char *p = url + strlen("s3://");
-    size_t bucket_len = strcspn(p, "/?");
-    const char *query;
-    int have_endpoint = 0;
-    int have_tls = 0;
+    struct s3_url u;
+    int rc = s3_url_parse(url, &u, err);
 
-    if (!bucket_valid(p, bucket_len))
-        return fail(err, field, "invalid bucket name \"%.*s\"", (int)bucket_len, p);
-    p += bucket_len;
-    if (*p == '/') {
-        size_t prefix_len = strcspn(p + 1, "?");
-
-        if (!prefix_valid(p + 1, prefix_len))
-            return fail(err, field, "invalid prefix \"%.*s\"", (int)prefix_len, p + 1);
-        p += 1 + prefix_len;
-    }
-    if (*p != '?')
-        return fail(err, field, "missing ?endpoint=HOST:PORT");
-    query = p + 1;
-    while (*query != '\0') {
-        size_t len = strcspn(query, "&");
-
-        if (len > 9 && strncmp(query, "endpoint=", 9) == 0) {
-            if (have_endpoint)
-                return fail(err, field, "endpoint given twice");
-            if (!endpoint_valid(query + 9, len - 9))
-                return fail(err, field, "endpoint \"%.*s\" is not HOST:PORT", (int)len - 9,
-                            query + 9);
-            have_endpoint = 1;
-        } else if (len > 4 && strncmp(query, "tls=", 4) == 0) {
-            if (have_tls)
-                return fail(err, field, "tls given twice");
-            if (len != 5 || (query[4] != '0' && query[4] != '1'))
-                return fail(err, field, "tls must be 0 or 1");
-            have_tls = 1;
-        } else {
-            return fail(err, field, "unknown parameter \"%.*s\" (expected endpoint, tls)",
-                        (int)len, query);
-        }
-        query += len;
-        if (*query == '&')
-            query++;
-    }
-    if (!have_endpoint)
-        return fail(err, field, "missing ?endpoint=HOST:PORT");
-    return 0;
+    s3_url_free(&u);
+    return rc == 0 ? 0 : fail(err, field, "%s", err->msg);
 }
 
 static int load_store(json_t *root, struct store_config *st, struct error *err)
@@ -592,6 +469,10 @@ static int load_store(json_t *root, struct store_config *st, struct error *err)
         if (resolve_text_secret(obj, "store", "access_key", &st->access_key, err) != 0 ||
             resolve_text_secret(obj, "store", "secret_key", &st->secret_key, err) != 0)
             return -1;
+        /* Temporary credentials (STS, an instance role) come with a session token. */
+        if (json_object_get(obj, "session_token") != NULL &&
+            resolve_text_secret(obj, "store", "session_token", &st->session_token, err) != 0)
+            return -1;
     } else if (strncmp(url, "file://", 7) == 0) {
         if (url[7] != '/' || url[8] == '\0')
             return fail(err, "store.url", "must be file:///ABSOLUTE/DIR");
@@ -599,9 +480,11 @@ static int load_store(json_t *root, struct store_config *st, struct error *err)
             return fail(err, "store.access_key", "not used by file:// stores");
         if (json_object_get(obj, "secret_key") != NULL)
             return fail(err, "store.secret_key", "not used by file:// stores");
+        if (json_object_get(obj, "session_token") != NULL)
+            return fail(err, "store.session_token", "not used by file:// stores");
     } else {
         return fail(err, "store.url",
-                    "must be s3://BUCKET[/PREFIX]?endpoint=HOST:PORT&tls=0|1 or "
+                    "must be s3://BUCKET[/PREFIX][?endpoint=HOST:PORT&region=R...] or "
                     "file:///ABSOLUTE/DIR");
     }
     return get_long(obj, "store", "timeout_ms", 1, TIMEOUT_MS_LIMIT,
@@ -1253,6 +1136,7 @@ void config_free(struct config *cfg)
     free(cfg->store.url);
     string_wipe(cfg->store.access_key);
     string_wipe(cfg->store.secret_key);
+    string_wipe(cfg->store.session_token);
     for (size_t i = 0; i < cfg->n_sources; i++)
         source_free(&cfg->sources[i]);
     free(cfg->sources);

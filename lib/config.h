@@ -119,9 +119,10 @@ struct source_config {
 };
 
 struct store_config {
-    char *url;              /* s3://BUCKET[/PREFIX]?endpoint=HOST:PORT&tls=0|1 or file:///DIR */
+    char *url;              /* s3://BUCKET[/PREFIX][?PARAMS] (s3_url.h) or file:///DIR */
     char *access_key;       /* resolved; NULL for file:// */
     char *secret_key;       /* resolved; NULL for file:// */
+    char *session_token;    /* resolved; optional (STS, IAM roles), NULL when absent */
     long timeout_ms;        /* default 3000 */
 };
 

@@ -214,6 +214,24 @@ static void test_defaults(void **state)
     config_free(cfg);
 }
 
+/* An AWS user's store: a bucket, a region, and temporary credentials with their token. */
+static void test_aws_store(void **state)
+{
+    struct config *cfg;
+
+    (void)state;
+    setenv("HS_TEST_TOKEN", "FwoGZXIvYXdzEXAMPLE", 1);
+    cfg = parse_ok("{'store': {'url': 's3://spool?region=eu-central-1',"
+                   "           'access_key': 'ASIAEXAMPLE', 'secret_key': 'sk',"
+                   "           'session_token': 'env:HS_TEST_TOKEN'},"
+                   " 'sources': [{'name': 'a', 'path': '/a', 'verify': {'scheme': 'none'},"
+                   "  'idempotency': {'header': 'X-Id'}}]}");
+    assert_string_equal(cfg->store.url, "s3://spool?region=eu-central-1");
+    assert_string_equal(cfg->store.session_token, "FwoGZXIvYXdzEXAMPLE");
+    config_free(cfg);
+    unsetenv("HS_TEST_TOKEN");
+}
+
 /* The other schemes' settings, idempotency variants and destination limits. */
 static void test_full_options(void **state)
 {
@@ -728,7 +746,7 @@ static const struct bad_case BAD_CASES[] = {
      "sources[0].destination.timeout: unknown key (expected one of: url, timeout_ms, "
      "connect_timeout_ms, sign, max_per_second, breaker_failures, breaker_pause_s)"},
     {"store url scheme", WITH_STORE("{'url': '/var/spool'}"),
-     "store.url: must be s3://BUCKET[/PREFIX]?endpoint=HOST:PORT&tls=0|1 or "
+     "store.url: must be s3://BUCKET[/PREFIX][?endpoint=HOST:PORT&region=R...] or "
      "file:///ABSOLUTE/DIR"},
     {"file url with host", WITH_STORE("{'url': 'file://host/dir'}"),
      "store.url: must be file:///ABSOLUTE/DIR"},
@@ -742,16 +760,30 @@ static const struct bad_case BAD_CASES[] = {
      "store.url: invalid prefix \"a//b\""},
     {"s3 dot-dot prefix", WITH_STORE("{'url': 's3://bucket/../b?endpoint=h:1'}"),
      "store.url: invalid prefix \"../b\""},
-    {"s3 no endpoint", WITH_STORE("{'url': 's3://bucket'}"),
-     "store.url: missing ?endpoint=HOST:PORT"},
+    {"s3 v2 without endpoint", WITH_STORE("{'url': 's3://bucket?sig=v2'}"),
+     "store.url: sig=v2 needs endpoint=HOST:PORT (AWS itself takes sig=v4)"},
+    {"s3 bad region", WITH_STORE("{'url': 's3://bucket?region=EU'}"),
+     "store.url: region \"EU\" is not a region name ([a-z0-9_-]{1,64})"},
+    {"s3 bad sig", WITH_STORE("{'url': 's3://bucket?sig=v3'}"),
+     "store.url: sig must be v4 or v2, not \"v3\""},
+    {"s3 bad style", WITH_STORE("{'url': 's3://bucket?style=dns'}"),
+     "store.url: style must be path or virtual, not \"dns\""},
+    {"s3 region twice", WITH_STORE("{'url': 's3://bucket?region=a&region=b'}"),
+     "store.url: region given twice"},
+    {"s3 relative ca_file", WITH_STORE("{'url': 's3://bucket?ca_file=ca.pem'}"),
+     "store.url: ca_file \"ca.pem\" is not an absolute path"},
+    {"session token on a file store",
+     WITH_STORE("{'url': 'file:///spool', 'session_token': 't'}"),
+     "store.session_token: not used by file:// stores"},
     {"s3 endpoint without port", WITH_STORE("{'url': 's3://bucket?endpoint=minio'}"),
      "store.url: endpoint \"minio\" is not HOST:PORT"},
     {"s3 endpoint port 0", WITH_STORE("{'url': 's3://bucket?endpoint=minio:0'}"),
      "store.url: endpoint \"minio:0\" is not HOST:PORT"},
     {"s3 bad tls", WITH_STORE("{'url': 's3://bucket?endpoint=h:1&tls=yes'}"),
      "store.url: tls must be 0 or 1"},
-    {"s3 unknown parameter", WITH_STORE("{'url': 's3://bucket?endpoint=h:1&region=x'}"),
-     "store.url: unknown parameter \"region=x\" (expected endpoint, tls)"},
+    {"s3 unknown parameter", WITH_STORE("{'url': 's3://bucket?endpoint=h:1&zone=x'}"),
+     "store.url: unknown parameter \"zone=x\" (expected endpoint, region, sig, style, tls, "
+     "ca_file)"},
     {"s3 missing access key", WITH_STORE("{'url': 's3://bucket?endpoint=h:1', 'secret_key': 'b'}"),
      "store.access_key: missing"},
     {"s3 secret key unset",
@@ -759,7 +791,8 @@ static const struct bad_case BAD_CASES[] = {
                 "'secret_key': 'env:HS_TEST_UNSET'}"),
      "store.secret_key: environment variable HS_TEST_UNSET is not set"},
     {"unknown store key", WITH_STORE("{'url': 'file:///spool', 'bucket': 'x'}"),
-     "store.bucket: unknown key (expected one of: url, access_key, secret_key, timeout_ms)"},
+     "store.bucket: unknown key (expected one of: url, access_key, secret_key, timeout_ms, "
+     "session_token)"},
     {"syntax error in memory", "{'store': }", "config:1:11: unexpected token"},
     /* jansson quotes the token it stopped at: here a literal secret, which must not be
      * logged. */
@@ -797,6 +830,7 @@ int main(void)
     static const struct CMUnitTest fixed[] = {
         cmocka_unit_test(test_design_example), cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_full_options),   cmocka_unit_test(test_secret_sources),
+        cmocka_unit_test(test_aws_store),
         cmocka_unit_test(test_config_path),    cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_provider_schemes), cmocka_unit_test(test_every_scheme_name),
     };
