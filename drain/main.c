@@ -112,12 +112,15 @@ static void install_signals(void)
 }
 
 /*
- * Counts the spool and writes _stats/backlog.json, then the metrics file; -1 when the
- * spool could not be counted or written. The metrics file is local, so it is written
- * even then (without the backlog gauge when nothing was counted): monitoring keeps
- * seeing the passes and their failures while the store is down.
+ * Writes _stats/backlog.json from the pass's counts (census_after_pass: dead/
+ * is listed only for its full count every few minutes), then the metrics
+ * file; -1 when the spool could not be counted or written. The metrics file
+ * is local, so it is written even then (without the backlog gauge when
+ * nothing was counted): monitoring keeps seeing the passes and their
+ * failures while the store is down.
  */
-static int report(struct store *s, struct metrics *m, const char *metrics_file)
+static int report(struct store *s, struct census_keeper *k, const struct census *tally,
+                  struct metrics *m, const char *metrics_file)
 {
     struct census c;
     struct backlog_counts total;
@@ -128,9 +131,10 @@ static int report(struct store *s, struct metrics *m, const char *metrics_file)
 
     memset(&c, 0, sizeof(c));
     error_clear(&err);
-    if (census_count(s, CENSUS_STATE(KEY_PENDING) | CENSUS_STATE(KEY_RETRY) |
-                            CENSUS_STATE(KEY_DEAD),
-                     &c, &err) != 0) {
+    if (tally == NULL) {
+        /* A partial listing would understate the backlog: keep the last count. */
+        log_error("backlog_count_failed", "the pass did not list the whole spool");
+    } else if (census_after_pass(k, s, tally, clock_now_ms(), &c, &err) != 0) {
         log_error("backlog_count_failed", err.msg);
     } else {
         census_backlog(&c, &total, &sources);
@@ -178,8 +182,10 @@ static int run_drain(const struct config *cfg, struct store *s, const struct opt
     struct drain_options dopts;
     struct drain *d = NULL;
     struct metrics *m = metrics_new();
+    struct census_keeper keeper;
     int code = EXIT_DONE;
 
+    memset(&keeper, 0, sizeof(keeper));
     memset(&dopts, 0, sizeof(dopts));
     dopts.cfg = cfg;
     dopts.store = s;
@@ -203,7 +209,7 @@ static int run_drain(const struct config *cfg, struct store *s, const struct opt
         metrics_pass(m, clock_now_ms());
         log_pass(&counts, clock_mono_ms() - started);
         /* A stopping drain exits promptly: counting a large spool can wait for the next run. */
-        if (!stop_requested && report(s, m, o->metrics_file) != 0)
+        if (!stop_requested && report(s, &keeper, drain_tally(d), m, o->metrics_file) != 0)
             rc = -1;
         if (o->once) {
             code = drain_exit_code(&counts, rc);
@@ -216,6 +222,7 @@ static int run_drain(const struct config *cfg, struct store *s, const struct opt
             break;
     }
     drain_free(d);
+    census_keeper_free(&keeper);
     metrics_free(m);
     return code;
 }

@@ -10,9 +10,7 @@
 #include "clock.h"
 #include "envelope.h"
 #include "key.h"
-#include "xmalloc.h"
-
-#define ADMIN_PAGE_KEYS 1000
+#include "spool.h"
 
 enum admin_exit { ADMIN_OK = 0, ADMIN_FAILED = 1, ADMIN_USAGE = 2, ADMIN_STORE = 3 };
 
@@ -51,6 +49,28 @@ static int parse_source(const char *name, FILE *errout)
 
 typedef int (*visit_fn)(struct store *s, const char *key, FILE *out, FILE *errout);
 
+struct walk {
+    struct store *s;
+    visit_fn visit;
+    FILE *out;
+    FILE *errout;
+    int rc; /* the worst exit code seen */
+};
+
+static enum spool_walk_next walk_one(void *ctx, const char *object,
+                                     const struct key_parts *parts)
+{
+    struct walk *w = ctx;
+    int r;
+
+    if (parts == NULL)
+        return SPOOL_WALK_NEXT;
+    r = w->visit(w->s, object, w->out, w->errout);
+    if (r > w->rc)
+        w->rc = r;
+    return r == ADMIN_STORE ? SPOOL_WALK_STOP : SPOOL_WALK_NEXT;
+}
+
 /*
  * Calls visit for every key of state (of source, when not NULL), page by
  * page. Returns the worst exit code seen.
@@ -58,48 +78,15 @@ typedef int (*visit_fn)(struct store *s, const char *key, FILE *out, FILE *errou
 static int walk(struct store *s, enum key_state state, const char *source, visit_fn visit,
                 FILE *out, FILE *errout)
 {
-    struct store_page page = {NULL, 0, 0};
-    struct key_parts parts;
+    struct walk w = {s, visit, out, errout, ADMIN_OK};
     struct error err;
-    char prefix[KEY_OBJECT_MAX + 1];
-    char *after = NULL;
-    int rc = ADMIN_OK;
 
     error_clear(&err);
-    /* retry/ keys start with DUE, so a source is filtered rather than prefixed. */
-    if (source != NULL && state != KEY_RETRY)
-        snprintf(prefix, sizeof(prefix), "%s%s/", key_state_prefix(state), source);
-    else
-        snprintf(prefix, sizeof(prefix), "%s", key_state_prefix(state));
-    for (;;) {
-        if (store_list(s, prefix, after, ADMIN_PAGE_KEYS, &page, &err) != 0) {
-            fprintf(errout, "unable to list '%s': %s\n", prefix, err.msg);
-            rc = ADMIN_STORE;
-            goto out;
-        }
-        for (size_t i = 0; i < page.n; i++) {
-            int r;
-
-            if (key_parse(page.keys[i], &parts) != 0)
-                continue;
-            if (source != NULL && strcmp(parts.source, source) != 0)
-                continue;
-            r = visit(s, page.keys[i], out, errout);
-            if (r > rc)
-                rc = r;
-            if (r == ADMIN_STORE)
-                goto out;
-        }
-        if (!page.truncated || page.n == 0)
-            break;
-        free(after);
-        after = xstrdup(page.keys[page.n - 1]);
-        store_page_free(&page);
+    if (spool_walk(s, state, source, walk_one, &w, &err) != 0) {
+        fprintf(errout, "%s\n", err.msg);
+        return ADMIN_STORE;
     }
-out:
-    store_page_free(&page);
-    free(after);
-    return rc;
+    return w.rc;
 }
 
 static int print_key(struct store *s, const char *key, FILE *out, FILE *errout)
@@ -193,8 +180,6 @@ static int replay_one(struct store *s, const char *key, FILE *out, FILE *errout)
     struct envelope *e = NULL;
     struct error err;
     char next[KEY_OBJECT_MAX + 1];
-    char *text = NULL;
-    size_t len;
     int rc;
 
     error_clear(&err);
@@ -207,31 +192,14 @@ static int replay_one(struct store *s, const char *key, FILE *out, FILE *errout)
     rc = load(s, key, &e, errout);
     if (rc != ADMIN_OK)
         goto out;
-    envelope_reset_delivery(e, clock_now_ms());
-    text = envelope_dump(e, 0, &len);
-    key_object(KEY_PENDING, 0, parts.source, parts.encoded, next);
-    /* pending/ first: a crash in between leaves two copies, never none. */
-    if (store_put(s, next, text, len, &err) != 0) {
+    /* pending/ only: the record replayed stays until the drain finishes the replay. */
+    if (spool_replay(s, &parts, e, next, &err) != 0) {
         fprintf(errout, "unable to write '%s': %s\n", next, err.msg);
-        rc = store_exit(&err);
-        goto out;
-    }
-    if (store_del(s, key, &err) != 0) {
-        fprintf(errout, "unable to delete '%s' (now also in '%s'): %s\n", key, next, err.msg);
-        rc = store_exit(&err);
-        goto out;
-    }
-    /* A drain that met pending/ while done/ still stood deleted pending/ as a duplicate;
-     * with done/ gone, the second write makes sure the webhook is still somewhere. */
-    if (parts.state == KEY_DONE && store_put(s, next, text, len, &err) != 0) {
-        fprintf(errout, "unable to write '%s' again after deleting '%s': %s\n", next, key,
-                err.msg);
         rc = store_exit(&err);
         goto out;
     }
     fprintf(out, "%s -> %s\n", key, next);
 out:
-    free(text);
     envelope_free(e);
     return rc;
 }

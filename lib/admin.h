@@ -8,11 +8,11 @@
  *   stats [--json]              counts per state and source, as a table or JSON
  *
  * A replay resets the delivery record (attempts and outcome go to "history",
- * envelope_reset_delivery) and writes pending/SOURCE/KEY before it deletes
- * the old object, so a crash leaves two copies, never none. A replay of done/
- * writes pending/ once more after the delete: a drain running meanwhile may
- * have met pending/ beside done/ and deleted it as a duplicate (the drain's
- * side of this is in drain.h).
+ * envelope_reset_delivery), marks it "replayed_at" and writes
+ * pending/SOURCE/KEY (spool_replay). It deletes nothing: the dead/ or done/
+ * record stays, listed and counted, until the drain finishes the replayed
+ * webhook and removes it (lib/spool.h), so a replay racing a drain can never
+ * leave a webhook nowhere. Replaying it again meanwhile writes pending/ anew.
  *
  * Results go to out, problems to errout, one line each. Exit codes: 0 done,
  * 1 some objects could not be read or moved (missing, unparseable), 2 usage

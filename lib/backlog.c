@@ -2,6 +2,7 @@
 #include "backlog.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,7 +57,8 @@ out:
     return rc;
 }
 
-static int backlog_read(struct store *s, long *backlog, struct error *err)
+/* Reads the count and its "updated_at" (-1 when absent or not a time we write). */
+static int backlog_read(struct store *s, long *backlog, int64_t *updated_ms, struct error *err)
 {
     struct buf data;
     json_t *doc = NULL;
@@ -73,6 +75,9 @@ static int backlog_read(struct store *s, long *backlog, struct error *err)
         goto out;
     }
     *backlog = (long)json_integer_value(value);
+    value = json_object_get(doc, "updated_at");
+    if (!json_is_string(value) || clock_parse_iso8601(json_string_value(value), updated_ms) != 0)
+        *updated_ms = -1;
     rc = 0;
 out:
     json_decref(doc);
@@ -80,22 +85,55 @@ out:
     return rc;
 }
 
+/* 1 when the cached count is older than stale_s (or undated): logged, once per refresh. */
+static int count_is_stale(const struct backlog_cache *cache, long stale_s)
+{
+    struct log_fields f = LOG_FIELDS_INIT;
+    char detail[160];
+    int64_t age_s = (clock_now_ms() - cache->updated_ms) / 1000;
+
+    if (cache->updated_ms >= 0 && age_s <= stale_s)
+        return 0;
+    if (cache->updated_ms < 0)
+        snprintf(detail, sizeof(detail),
+                 "'%s' has no \"updated_at\": its backlog of %ld is ignored", BACKLOG_KEY,
+                 cache->count);
+    else
+        snprintf(detail, sizeof(detail),
+                 "'%s' is %lld s old, over backlog_stale_s %ld: its backlog of %ld is ignored "
+                 "(is the drain running?)",
+                 BACKLOG_KEY, (long long)age_s, stale_s, cache->count);
+    f.detail = detail;
+    log_event(LOG_WARN, "backlog_stale", &f);
+    return 1;
+}
+
 int backlog_current(struct backlog_cache *cache, struct store *s, int64_t now_mono_ms,
-                    long *backlog, struct error *err)
+                    long stale_s, long *backlog, struct error *err)
 {
     long value = 0;
+    int64_t updated_ms = -1;
 
+    if (cache->read_at_ms == 0) {
+        cache->count = 0;
+        cache->updated_ms = -1;
+    }
     if (cache->read_at_ms == 0 || now_mono_ms - cache->read_at_ms >= BACKLOG_CACHE_MS) {
         cache->read_at_ms = now_mono_ms;
-        if (backlog_read(s, &value, err) == 0) {
-            cache->backlog = value;
+        if (backlog_read(s, &value, &updated_ms, err) == 0) {
+            cache->count = value;
+            cache->updated_ms = updated_ms;
         } else if (err->code == HS_ERR_NOT_FOUND) {
-            cache->backlog = 0;
+            cache->count = 0;
+            cache->updated_ms = -1;
         } else {
             log_error("backlog_read_failed", err->msg);
             if (strcmp(err->tag, "store_timeout") == 0)
                 return -1;
         }
+        cache->backlog = cache->count;
+        if (cache->count > 0 && count_is_stale(cache, stale_s))
+            cache->backlog = 0;
     }
     error_clear(err);
     *backlog = cache->backlog;

@@ -27,6 +27,9 @@
 #include "buf.h"
 #include "codec.h"
 #include "key.h"
+#include "pubkey.h"
+#include "sig.h"
+#include "s3_url.h"
 #include "xmalloc.h"
 
 #define FIELD_MAX 192
@@ -48,23 +51,15 @@
 
 static const long DEFAULT_SCHEDULE_S[] = {0, 5, 300, 1800, 7200, 18000, 36000, 36000};
 
-static const struct {
-    const char *name;
-    enum verify_scheme scheme;
-} SCHEMES[] = {
-    {"github", VERIFY_GITHUB}, {"stripe", VERIFY_STRIPE},
-    {"shopify", VERIFY_SHOPIFY}, {"slack", VERIFY_SLACK},
-    {"standard-webhooks", VERIFY_STANDARD}, {"hmac", VERIFY_HMAC},
-    {"token", VERIFY_TOKEN}, {"none", VERIFY_NONE},
-};
-
-static const char *const TOP_KEYS[] = {"store", "max_backlog", "sources", "drain", "handler",
-                                       NULL};
-static const char *const STORE_KEYS[] = {"url", "access_key", "secret_key", "timeout_ms", NULL};
+static const char *const TOP_KEYS[] = {"store",   "max_backlog", "backlog_stale_s",
+                                       "sources", "drain",       "handler", NULL};
+static const char *const STORE_KEYS[] = {"url",        "access_key",    "secret_key",
+                                         "timeout_ms", "session_token", NULL};
 static const char *const SOURCE_KEYS[] = {"name", "path", "max_body", "require_json", "verify",
                                           "idempotency", "destination", NULL};
 static const char *const VERIFY_KEYS[] = {"scheme", "secrets", "tolerance_s", "header",
-                                          "algorithm", "encoding", "prefix", NULL};
+                                          "algorithm", "encoding", "prefix", "public_key",
+                                          "public_url", "verify_token", NULL};
 static const char *const IDEMPOTENCY_KEYS[] = {"header", "headers", "json_pointer", "fallback",
                                                NULL};
 static const char *const DESTINATION_KEYS[] = {"url", "timeout_ms", "connect_timeout_ms", "sign",
@@ -447,139 +442,14 @@ static int resolve_text_secret(json_t *obj, const char *base, const char *key, c
     return 0;
 }
 
-static int is_lower_digit(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* S3 bucket naming rules: [a-z0-9.-]{3,63}, starting and ending with a letter or digit. */
-static int bucket_valid(const char *s, size_t n)
-{
-    if (n < 3 || n > 63 || !is_lower_digit(s[0]) || !is_lower_digit(s[n - 1]))
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!is_lower_digit(s[i]) && s[i] != '.' && s[i] != '-')
-            return 0;
-    }
-    return 1;
-}
-
-/* Prefix segments made of key characters, none empty, "." or "..". */
-static int prefix_valid(const char *s, size_t n)
-{
-    size_t seg = 0;
-
-    for (size_t i = 0; i <= n; i++) {
-        char c = i < n ? s[i] : '/';
-
-        if (c == '/') {
-            if (seg == 0 || (seg == 1 && s[i - 1] == '.') ||
-                (seg == 2 && s[i - 1] == '.' && s[i - 2] == '.'))
-                return 0;
-            seg = 0;
-            continue;
-        }
-        if (!((c >= 'A' && c <= 'Z') || is_lower_digit(c) || c == '.' || c == '_' || c == '-'))
-            return 0;
-        seg++;
-    }
-    return 1;
-}
-
-/* HOST:PORT with a DNS name, IPv4 or [IPv6] host and a port in 1..65535. */
-static int endpoint_valid(const char *s, size_t n)
-{
-    const char *colon = NULL;
-    size_t host_len;
-    long port = 0;
-
-    for (size_t i = n; i > 0; i--) {
-        if (s[i - 1] == ':') {
-            colon = s + i - 1;
-            break;
-        }
-    }
-    if (colon == NULL)
-        return 0;
-    host_len = (size_t)(colon - s);
-    if (host_len == 0)
-        return 0;
-    if (s[0] == '[') {
-        if (host_len < 3 || s[host_len - 1] != ']')
-            return 0;
-        for (size_t i = 1; i + 1 < host_len; i++) {
-            char c = s[i];
-
-            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-                  c == ':' || c == '.'))
-                return 0;
-        }
-    } else {
-        for (size_t i = 0; i < host_len; i++) {
-            char c = s[i];
-
-            if (!((c >= 'A' && c <= 'Z') || is_lower_digit(c) || c == '.' || c == '-'))
-                return 0;
-        }
-    }
-    if (colon + 1 == s + n || n - host_len - 1 > 5)
-        return 0;
-    for (const char *p = colon + 1; p < s + n; p++) {
-        if (*p < '0' || *p > '9')
-            return 0;
-        port = port * 10 + (*p - '0');
-    }
-    return port >= 1 && port <= 65535;
-}
-
+/* The URL is parsed by the store's own parser, so what loads here also opens. */
 static int s3_url_check(const char *url, const char *field, struct error *err)
 {
-    const char *p = url + strlen("s3://");
-    size_t bucket_len = strcspn(p, "/?");
-    const char *query;
-    int have_endpoint = 0;
-    int have_tls = 0;
+    struct s3_url u;
+    int rc = s3_url_parse(url, &u, err);
 
-    if (!bucket_valid(p, bucket_len))
-        return fail(err, field, "invalid bucket name \"%.*s\"", (int)bucket_len, p);
-    p += bucket_len;
-    if (*p == '/') {
-        size_t prefix_len = strcspn(p + 1, "?");
-
-        if (!prefix_valid(p + 1, prefix_len))
-            return fail(err, field, "invalid prefix \"%.*s\"", (int)prefix_len, p + 1);
-        p += 1 + prefix_len;
-    }
-    if (*p != '?')
-        return fail(err, field, "missing ?endpoint=HOST:PORT");
-    query = p + 1;
-    while (*query != '\0') {
-        size_t len = strcspn(query, "&");
-
-        if (len > 9 && strncmp(query, "endpoint=", 9) == 0) {
-            if (have_endpoint)
-                return fail(err, field, "endpoint given twice");
-            if (!endpoint_valid(query + 9, len - 9))
-                return fail(err, field, "endpoint \"%.*s\" is not HOST:PORT", (int)len - 9,
-                            query + 9);
-            have_endpoint = 1;
-        } else if (len > 4 && strncmp(query, "tls=", 4) == 0) {
-            if (have_tls)
-                return fail(err, field, "tls given twice");
-            if (len != 5 || (query[4] != '0' && query[4] != '1'))
-                return fail(err, field, "tls must be 0 or 1");
-            have_tls = 1;
-        } else {
-            return fail(err, field, "unknown parameter \"%.*s\" (expected endpoint, tls)",
-                        (int)len, query);
-        }
-        query += len;
-        if (*query == '&')
-            query++;
-    }
-    if (!have_endpoint)
-        return fail(err, field, "missing ?endpoint=HOST:PORT");
-    return 0;
+    s3_url_free(&u);
+    return rc == 0 ? 0 : fail(err, field, "%s", err->msg);
 }
 
 static int load_store(json_t *root, struct store_config *st, struct error *err)
@@ -600,6 +470,10 @@ static int load_store(json_t *root, struct store_config *st, struct error *err)
         if (resolve_text_secret(obj, "store", "access_key", &st->access_key, err) != 0 ||
             resolve_text_secret(obj, "store", "secret_key", &st->secret_key, err) != 0)
             return -1;
+        /* Temporary credentials (STS, an instance role) come with a session token. */
+        if (json_object_get(obj, "session_token") != NULL &&
+            resolve_text_secret(obj, "store", "session_token", &st->session_token, err) != 0)
+            return -1;
     } else if (strncmp(url, "file://", 7) == 0) {
         if (url[7] != '/' || url[8] == '\0')
             return fail(err, "store.url", "must be file:///ABSOLUTE/DIR");
@@ -607,9 +481,11 @@ static int load_store(json_t *root, struct store_config *st, struct error *err)
             return fail(err, "store.access_key", "not used by file:// stores");
         if (json_object_get(obj, "secret_key") != NULL)
             return fail(err, "store.secret_key", "not used by file:// stores");
+        if (json_object_get(obj, "session_token") != NULL)
+            return fail(err, "store.session_token", "not used by file:// stores");
     } else {
         return fail(err, "store.url",
-                    "must be s3://BUCKET[/PREFIX]?endpoint=HOST:PORT&tls=0|1 or "
+                    "must be s3://BUCKET[/PREFIX][?endpoint=HOST:PORT&region=R...] or "
                     "file:///ABSOLUTE/DIR");
     }
     return get_long(obj, "store", "timeout_ms", 1, TIMEOUT_MS_LIMIT,
@@ -628,18 +504,127 @@ static int verify_key_unused(json_t *obj, const char *base, const char *key,
     return fail(err, field, "not used by scheme \"%s\"", scheme);
 }
 
+/* Each verify key the scheme does not need is refused. */
+static int verify_keys_unused(json_t *obj, const char *vbase, const struct sig_scheme_info *info,
+                              struct error *err)
+{
+    static const struct {
+        const char *key;
+        unsigned needs;
+    } KEYS[] = {
+        {"secrets", SIG_NEEDS_SECRETS},       {"tolerance_s", SIG_TIMESTAMPED},
+        {"header", SIG_NEEDS_HEADER},         {"algorithm", SIG_HMAC_OPTIONS},
+        {"encoding", SIG_HMAC_OPTIONS},       {"prefix", SIG_HMAC_OPTIONS},
+        {"public_url", SIG_NEEDS_PUBLIC_URL}, {"verify_token", SIG_NEEDS_VERIFY_TOKEN},
+        {"public_key", SIG_KEY_ED25519 | SIG_KEY_P256},
+    };
+
+    for (size_t i = 0; i < sizeof(KEYS) / sizeof(KEYS[0]); i++) {
+        if ((info->needs & KEYS[i].needs) == 0 &&
+            verify_key_unused(obj, vbase, KEYS[i].key, info->name, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* "algorithm", "encoding" and "prefix" of the generic hmac scheme. */
+static int load_hmac_options(json_t *obj, const char *vbase, struct verify_config *v,
+                             struct error *err)
+{
+    char field[FIELD_MAX];
+    const char *s;
+
+    if (get_string(obj, vbase, "algorithm", 0, &s, err) != 0)
+        return -1;
+    field_join(field, vbase, "algorithm");
+    if (s == NULL || strcmp(s, "sha256") == 0)
+        v->algorithm = DIGEST_SHA256;
+    else if (strcmp(s, "sha1") == 0)
+        v->algorithm = DIGEST_SHA1;
+    else if (strcmp(s, "sha512") == 0)
+        v->algorithm = DIGEST_SHA512;
+    else
+        return fail(err, field, "unknown algorithm \"%s\" (expected sha1, sha256, sha512)", s);
+    if (get_string(obj, vbase, "encoding", 0, &s, err) != 0)
+        return -1;
+    field_join(field, vbase, "encoding");
+    if (s == NULL || strcmp(s, "hex") == 0)
+        v->encoding = VERIFY_HEX;
+    else if (strcmp(s, "base64") == 0)
+        v->encoding = VERIFY_BASE64;
+    else
+        return fail(err, field, "unknown encoding \"%s\" (expected hex, base64)", s);
+    if (get_string(obj, vbase, "prefix", 0, &s, err) != 0)
+        return -1;
+    if (s != NULL)
+        v->prefix = xstrdup(s);
+    return 0;
+}
+
+/*
+ * "public_url": the absolute http(s) URL the provider was given, which
+ * URL-signing schemes sign. Without a query or fragment: the request's own
+ * query is what gets appended, so a query here would be signed twice.
+ */
+static int load_public_url(json_t *obj, const char *vbase, struct verify_config *v,
+                           struct error *err)
+{
+    char field[FIELD_MAX];
+    const char *s;
+    size_t scheme_len;
+
+    if (get_string(obj, vbase, "public_url", STR_REQUIRED, &s, err) != 0)
+        return -1;
+    field_join(field, vbase, "public_url");
+    scheme_len = strncmp(s, "https://", 8) == 0 ? 8 : strncmp(s, "http://", 7) == 0 ? 7 : 0;
+    if (scheme_len == 0 || s[scheme_len] == '\0' || s[scheme_len] == '/')
+        return fail(err, field, "must be an absolute http:// or https:// URL");
+    for (const char *p = s; *p != '\0'; p++) {
+        if ((unsigned char)*p <= ' ' || (unsigned char)*p == 0x7f)
+            return fail(err, field, "must not hold spaces or control characters");
+    }
+    if (strchr(s, '?') != NULL || strchr(s, '#') != NULL)
+        return fail(err, field, "must not hold a query or fragment: the request's own query is "
+                                "signed after it");
+    v->public_url = xstrdup(s);
+    return 0;
+}
+
+/* "public_key": hex Ed25519 (discord) or base64 DER SubjectPublicKeyInfo P-256 (sendgrid). */
+static int load_public_key(json_t *obj, const char *vbase, struct verify_config *v,
+                           unsigned needs, struct error *err)
+{
+    char field[FIELD_MAX];
+    struct error key_err;
+    const char *s;
+    int ed25519 = (needs & SIG_KEY_ED25519) != 0;
+
+    if (get_string(obj, vbase, "public_key", STR_REQUIRED, &s, err) != 0)
+        return -1;
+    field_join(field, vbase, "public_key");
+    if (ed25519)
+        v->public_key = codec_hex_decode(s, strlen(s), &v->public_key_len);
+    else
+        v->public_key = codec_base64_decode(s, strlen(s), &v->public_key_len);
+    if (v->public_key == NULL)
+        return fail(err, field, "must be %s", ed25519 ? "hex" : "base64");
+    error_clear(&key_err);
+    if (pubkey_check(ed25519 ? PUBKEY_ED25519 : PUBKEY_P256, v->public_key, v->public_key_len,
+                     &key_err) != 0)
+        return fail(err, field, "%s", key_err.msg);
+    return 0;
+}
+
 static int load_verify(json_t *src, const char *base, struct verify_config *v,
                        struct error *err)
 {
     char vbase[FIELD_MAX];
     char field[FIELD_MAX];
+    const struct sig_scheme_info *info;
     json_t *obj;
     json_t *secrets;
     const char *scheme_name;
-    const char *s;
     size_t i;
-    int known = 0;
-    int timestamped;
 
     field_join(vbase, base, "verify");
     obj = json_object_get(src, "verify");
@@ -649,69 +634,47 @@ static int load_verify(json_t *src, const char *base, struct verify_config *v,
         return -1;
     if (get_string(obj, vbase, "scheme", STR_REQUIRED, &scheme_name, err) != 0)
         return -1;
-    for (i = 0; i < sizeof(SCHEMES) / sizeof(SCHEMES[0]); i++) {
-        if (strcmp(scheme_name, SCHEMES[i].name) == 0) {
-            v->scheme = SCHEMES[i].scheme;
-            known = 1;
-        }
-    }
+    info = sig_scheme_find(scheme_name);
     field_join(field, vbase, "scheme");
-    if (!known)
+    if (info == NULL)
         return fail(err, field, "unknown scheme \"%s\"", scheme_name);
-
-    timestamped = v->scheme == VERIFY_STRIPE || v->scheme == VERIFY_SLACK ||
-                  v->scheme == VERIFY_STANDARD;
-    if (!timestamped && verify_key_unused(obj, vbase, "tolerance_s", scheme_name, err) != 0)
+    v->scheme = info->scheme;
+    if (verify_keys_unused(obj, vbase, info, err) != 0)
         return -1;
-    if (v->scheme != VERIFY_HMAC && v->scheme != VERIFY_TOKEN &&
-        verify_key_unused(obj, vbase, "header", scheme_name, err) != 0)
-        return -1;
-    if (v->scheme != VERIFY_HMAC &&
-        (verify_key_unused(obj, vbase, "algorithm", scheme_name, err) != 0 ||
-         verify_key_unused(obj, vbase, "encoding", scheme_name, err) != 0 ||
-         verify_key_unused(obj, vbase, "prefix", scheme_name, err) != 0))
-        return -1;
-    if (get_long(obj, vbase, "tolerance_s", 1, TOLERANCE_S_LIMIT, CONFIG_DEFAULT_TOLERANCE_S,
+    if (get_long(obj, vbase, "tolerance_s", 1, TOLERANCE_S_LIMIT,
+                 info->default_tolerance_s != 0 ? info->default_tolerance_s
+                                                : CONFIG_DEFAULT_TOLERANCE_S,
                  &v->tolerance_s, err) != 0)
         return -1;
 
     v->algorithm = DIGEST_SHA256;
     v->encoding = VERIFY_HEX;
-    if (v->scheme == VERIFY_HMAC || v->scheme == VERIFY_TOKEN) {
-        if (get_header_name(obj, vbase, "header", STR_REQUIRED, &v->header, err) != 0)
+    if (info->token_header != NULL)
+        v->header = xstrdup(info->token_header);
+    if ((info->needs & SIG_NEEDS_HEADER) != 0 &&
+        get_header_name(obj, vbase, "header", STR_REQUIRED, &v->header, err) != 0)
+        return -1;
+    if ((info->needs & SIG_HMAC_OPTIONS) != 0 && load_hmac_options(obj, vbase, v, err) != 0)
+        return -1;
+    if ((info->needs & SIG_NEEDS_PUBLIC_URL) != 0 && load_public_url(obj, vbase, v, err) != 0)
+        return -1;
+    if ((info->needs & (SIG_KEY_ED25519 | SIG_KEY_P256)) != 0 &&
+        load_public_key(obj, vbase, v, info->needs, err) != 0)
+        return -1;
+    if ((info->needs & SIG_NEEDS_VERIFY_TOKEN) != 0) {
+        json_t *token = json_object_get(obj, "verify_token");
+
+        field_join(field, vbase, "verify_token");
+        if (token == NULL)
+            return fail(err, field, "missing");
+        if (resolve_secret(token, field, 0, &v->verify_token, err) != 0)
             return -1;
-    }
-    if (v->scheme == VERIFY_HMAC) {
-        if (get_string(obj, vbase, "algorithm", 0, &s, err) != 0)
-            return -1;
-        field_join(field, vbase, "algorithm");
-        if (s == NULL || strcmp(s, "sha256") == 0)
-            v->algorithm = DIGEST_SHA256;
-        else if (strcmp(s, "sha1") == 0)
-            v->algorithm = DIGEST_SHA1;
-        else if (strcmp(s, "sha512") == 0)
-            v->algorithm = DIGEST_SHA512;
-        else
-            return fail(err, field, "unknown algorithm \"%s\" (expected sha1, sha256, sha512)", s);
-        if (get_string(obj, vbase, "encoding", 0, &s, err) != 0)
-            return -1;
-        field_join(field, vbase, "encoding");
-        if (s == NULL || strcmp(s, "hex") == 0)
-            v->encoding = VERIFY_HEX;
-        else if (strcmp(s, "base64") == 0)
-            v->encoding = VERIFY_BASE64;
-        else
-            return fail(err, field, "unknown encoding \"%s\" (expected hex, base64)", s);
-        if (get_string(obj, vbase, "prefix", 0, &s, err) != 0)
-            return -1;
-        if (s != NULL)
-            v->prefix = xstrdup(s);
     }
 
+    if ((info->needs & SIG_NEEDS_SECRETS) == 0)
+        return 0;
     secrets = json_object_get(obj, "secrets");
     field_join(field, vbase, "secrets");
-    if (v->scheme == VERIFY_NONE)
-        return verify_key_unused(obj, vbase, "secrets", scheme_name, err);
     if (secrets == NULL)
         return fail(err, field, "missing");
     if (!json_is_array(secrets) || json_array_size(secrets) == 0)
@@ -722,9 +685,14 @@ static int load_verify(json_t *src, const char *base, struct verify_config *v,
         char item[FIELD_MAX];
 
         field_index(item, field, i);
-        if (resolve_secret(json_array_get(secrets, i), item, v->scheme == VERIFY_STANDARD,
-                           &v->secrets[i], err) != 0)
+        if (resolve_secret(json_array_get(secrets, i), item,
+                           (info->needs & SIG_WHSEC_SECRETS) != 0, &v->secrets[i], err) != 0)
             return -1;
+        /* Postmark sends the user:password of its webhook URL: without ':' nothing matches. */
+        if (v->scheme == VERIFY_POSTMARK &&
+            memchr(v->secrets[i].bytes, ':', v->secrets[i].len) == NULL)
+            return fail(err, item,
+                        "must be user:password, as in the webhook URL given to Postmark");
     }
     return 0;
 }
@@ -1082,6 +1050,8 @@ static struct config *config_parse_named(const char *name, const char *text, siz
     if (check_keys(root, "", TOP_KEYS, err) != 0 || load_store(root, &cfg->store, err) != 0 ||
         get_long(root, "", "max_backlog", 1, LONG_MAX, CONFIG_DEFAULT_MAX_BACKLOG,
                  &cfg->max_backlog, err) != 0 ||
+        get_long(root, "", "backlog_stale_s", 1, CONFIG_BACKLOG_STALE_S_MAX,
+                 CONFIG_DEFAULT_BACKLOG_STALE_S, &cfg->backlog_stale_s, err) != 0 ||
         load_sources(root, cfg, err) != 0 || load_drain(root, &cfg->drain, err) != 0 ||
         load_handler(root, &cfg->handler, err) != 0)
         goto out;
@@ -1162,6 +1132,9 @@ static void source_free(struct source_config *sc)
     free(sc->verify.secrets);
     free(sc->verify.header);
     free(sc->verify.prefix);
+    free(sc->verify.public_url);
+    secret_wipe(&sc->verify.verify_token);
+    free(sc->verify.public_key);
     for (size_t i = 0; i < sc->idempotency.n_headers; i++)
         free(sc->idempotency.headers[i]);
     free(sc->idempotency.headers);
@@ -1177,6 +1150,7 @@ void config_free(struct config *cfg)
     free(cfg->store.url);
     string_wipe(cfg->store.access_key);
     string_wipe(cfg->store.secret_key);
+    string_wipe(cfg->store.session_token);
     for (size_t i = 0; i < cfg->n_sources; i++)
         source_free(&cfg->sources[i]);
     free(cfg->sources);

@@ -27,11 +27,14 @@
 #define CONFIG_DEFAULT_CONNECT_TIMEOUT_MS 5000
 #define CONFIG_DEFAULT_MAX_BACKLOG 100000
 #define CONFIG_DEFAULT_CONCURRENCY 16
+#define CONFIG_DEFAULT_BACKLOG_STALE_S 300
+#define CONFIG_BACKLOG_STALE_S_MAX (366L * 86400)
 #define CONFIG_DEFAULT_POLL_MS 1000
 #define CONFIG_DEFAULT_BREAKER_FAILURES 10
 #define CONFIG_DEFAULT_BREAKER_PAUSE_S 60
 #define CONFIG_DEFAULT_READ_TIMEOUT_MS 30000
 
+/* The verifier a source uses; sig.h's scheme table maps each config name to one. */
 enum verify_scheme {
     VERIFY_NONE,
     VERIFY_GITHUB,   /* X-Hub-Signature-256: sha256=HEX(hmac(body)) */
@@ -40,7 +43,26 @@ enum verify_scheme {
     VERIFY_SLACK,    /* X-Slack-Signature: v0=HEX(hmac("v0:TS:body")), X-Slack-Request-Timestamp */
     VERIFY_STANDARD, /* webhook-id/-timestamp/-signature (or svix-*): v1,BASE64(hmac("id.ts.body")) */
     VERIFY_HMAC,     /* generic: header, algorithm, encoding, optional prefix */
-    VERIFY_TOKEN,    /* a shared token in a header (GitLab: X-Gitlab-Token) */
+    VERIFY_TOKEN,    /* a shared token in a header (scheme "gitlab": X-Gitlab-Token) */
+    VERIFY_BITBUCKET,   /* X-Hub-Signature: sha256=HEX(hmac(body)) */
+    VERIFY_LINEAR,      /* Linear-Signature: HEX(hmac(body)), webhookTimestamp (ms) in the body */
+    VERIFY_INTERCOM,    /* X-Hub-Signature: sha1=HEX(hmac-sha1(body)) */
+    VERIFY_TYPEFORM,    /* Typeform-Signature: sha256=BASE64(hmac(body)) */
+    VERIFY_WOOCOMMERCE, /* X-WC-Webhook-Signature: BASE64(hmac(body)) */
+    VERIFY_HUBSPOT,     /* X-HubSpot-Signature-v3: BASE64(hmac(method url body ts)) */
+    VERIFY_TWILIO,      /* X-Twilio-Signature: BASE64(hmac-sha1(url + sorted form params)) */
+    VERIFY_SQUARE,      /* x-square-hmacsha256-signature: BASE64(hmac(url body)) */
+    VERIFY_PADDLE,      /* Paddle-Signature: ts=TS;h1=HEX(hmac("TS:body")) */
+    VERIFY_ZOOM,        /* x-zm-signature: v0=HEX(hmac("v0:TS:body")), x-zm-request-timestamp */
+    VERIFY_TWITCH,      /* Twitch-Eventsub-Message-Signature: sha256=HEX(hmac(id ts body)) */
+    VERIFY_META,        /* X-Hub-Signature-256: sha256=HEX(hmac(body)); GET handshake token */
+    VERIFY_TWITTER,     /* X-Twitter-Webhooks-Signature: sha256=BASE64(hmac(body)) */
+    VERIFY_DROPBOX,     /* X-Dropbox-Signature: HEX(hmac(body)) */
+    VERIFY_DISCORD,     /* X-Signature-Ed25519: HEX(ed25519(ts body)), X-Signature-Timestamp */
+    VERIFY_SENDGRID,    /* X-Twilio-Email-Event-Webhook-Signature: BASE64(ecdsa-p256(ts body)) */
+    VERIFY_MANDRILL,    /* X-Mandrill-Signature: BASE64(hmac-sha1(url + sorted form params)) */
+    VERIFY_POSTMARK,    /* Authorization: Basic BASE64(user:password) */
+    VERIFY_GITEA,       /* X-Gitea-Signature: HEX(hmac(body)) */
 };
 
 enum verify_encoding { VERIFY_HEX, VERIFY_BASE64 };
@@ -58,10 +80,15 @@ struct verify_config {
     size_t n_secrets;
     long tolerance_s;       /* timestamped schemes; "tolerance_s", default 300 */
     /* VERIFY_HMAC and VERIFY_TOKEN only: */
-    char *header;           /* "header": the header carrying the signature or token */
+    char *header;           /* "header" (or the scheme's own): the header carrying it */
     enum digest_alg algorithm;      /* "algorithm": sha1|sha256|sha512, default sha256 */
     enum verify_encoding encoding;  /* "encoding": hex|base64, default hex */
     char *prefix;           /* "prefix": e.g. "sha256=", or NULL */
+    /* Where sig.h's scheme table asks for them, else NULL / empty: */
+    char *public_url;       /* "public_url": absolute http(s) URL, no query, no fragment */
+    struct secret verify_token;  /* "verify_token": secret value; len 0 when unset */
+    unsigned char *public_key;   /* "public_key" decoded: 32 bytes Ed25519, or DER SPKI P-256 */
+    size_t public_key_len;
 };
 
 struct idempotency_config {
@@ -93,9 +120,10 @@ struct source_config {
 };
 
 struct store_config {
-    char *url;              /* s3://BUCKET[/PREFIX]?endpoint=HOST:PORT&tls=0|1 or file:///DIR */
+    char *url;              /* s3://BUCKET[/PREFIX][?PARAMS] (s3_url.h) or file:///DIR */
     char *access_key;       /* resolved; NULL for file:// */
     char *secret_key;       /* resolved; NULL for file:// */
+    char *session_token;    /* resolved; optional (STS, IAM roles), NULL when absent */
     long timeout_ms;        /* default 3000 */
 };
 
@@ -113,6 +141,7 @@ struct handler_config {
 struct config {
     struct store_config store;
     long max_backlog;       /* default 100000 */
+    long backlog_stale_s;   /* default 300: an older backlog count is ignored */
     struct source_config *sources;
     size_t n_sources;
     struct drain_config drain;

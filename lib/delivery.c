@@ -20,11 +20,11 @@ struct delivery {
     CURL *curl;
 };
 
-/* Dropped whatever the original said: hop-by-hop, per-request, credentials, ours. */
+/* Dropped whatever the original said: hop-by-hop, per-request, ours. Credentials are
+ * dropped too (headers_is_credential), for envelopes stored before they were left out. */
 static const char *const DROPPED[] = {
-    "Connection",      "Keep-Alive", "TE",     "Trailer",         "Transfer-Encoding",
-    "Upgrade",         "Host",       "Expect", "Content-Length",  "Authorization",
-    "Cookie",          "Idempotency-Key",
+    "Connection",     "Keep-Alive", "TE",     "Trailer", "Transfer-Encoding", "Upgrade",
+    "Host",           "Expect",     "Content-Length",    "Idempotency-Key",
 };
 
 /* Replaced when hookspool signs, kept (the provider's own) when it does not. */
@@ -104,7 +104,7 @@ void delivery_headers(const struct headers *orig, const struct delivery_meta *me
             continue;
         if (header_dropped(h->name, connection, signing))
             continue;
-        if (meta->secret_header != NULL && strcasecmp(h->name, meta->secret_header) == 0)
+        if (headers_is_credential(h->name, meta->secret_header))
             continue;
         headers_add(out, h->name, h->value);
     }

@@ -6,10 +6,11 @@
  *   - hop-by-hop ones: Connection and every header it names, Keep-Alive,
  *     Proxy-*, TE, Trailer, Transfer-Encoding, Upgrade;
  *   - Host, Content-Length and Expect, which belong to the new request;
- *   - Authorization and Cookie: credentials for the hop into hookspool (the
- *     web server's auth in front of the handler), not for the destination.
- *     The provider's own signature headers are kept, so a destination can
- *     re-verify them;
+ *   - credentials for the hop into hookspool (headers_is_credential:
+ *     Authorization, Proxy-Authorization, Cookie, and meta->secret_header),
+ *     not for the destination. The envelope no longer stores them; this
+ *     covers envelopes stored before. The provider's own signature headers
+ *     are kept, so a destination can re-verify them;
  *   - headers hookspool sets itself (Idempotency-Key, Hookspool-*, and the
  *     webhook-* signature headers when hookspool signs);
  *   - anything with a malformed name or a CR/LF/NUL in the value;

@@ -25,14 +25,12 @@ size_t digest_hmac(enum digest_alg alg, const void *key, size_t key_len, const v
 {
     static const unsigned char empty_key[1];
     unsigned int len = 0;
-    unsigned char *done;
 
     assert(key_len <= 0x7fffffff);
     /* OpenSSL treats a NULL key as "reuse the previous one": never pass NULL. */
-    done = HMAC(digest_md(alg), key_len != 0 ? key : empty_key, (int)key_len, data, data_len, out,
-                &len);
-    assert(done != NULL);
-    (void)done;
+    if (HMAC(digest_md(alg), key_len != 0 ? key : empty_key, (int)key_len, data, data_len, out,
+             &len) == NULL)
+        return 0;
     return len;
 }
 
@@ -51,7 +49,7 @@ void digest_sha256_hex(const void *data, size_t n, char out[65])
 
 int digest_equal(const void *a, size_t a_len, const void *b, size_t b_len)
 {
-    if (a_len != b_len)
+    if (a_len != b_len || a_len == 0)
         return 0;
     return CRYPTO_memcmp(a, b, a_len) == 0;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "census.h"
 #include "clock.h"
 #include "delivery.h"
 #include "envelope.h"
@@ -16,6 +17,8 @@
 #include "headers.h"
 #include "key.h"
 #include "log.h"
+#include "sig.h"
+#include "spool.h"
 #include "xmalloc.h"
 
 #define DRAIN_WAIT_STEP_MS 100 /* longest sleep between looks at the stop flag */
@@ -44,22 +47,30 @@ struct drain {
     struct drain_options o;
     struct guard *guard;
     struct queue q;
+    struct spool_flight *flight;
+    struct census tally; /* of the last pass (drain_tally) */
+    int tally_complete;  /* the last pass listed pending/ and retry/ to the end */
 };
 
 struct worker {
     struct drain *d;
     struct delivery *delivery;
     struct drain_counts counts;
+    struct census tally;              /* the moves this worker made in the pass */
+    uint64_t jitter_state;            /* xorshift64*: random() is not for threads */
+    char moved[KEY_OBJECT_MAX + 1];   /* where the current item went; "" nowhere */
     pthread_t thread;
 };
 
-/* Per pass, producer side only: which sources were already logged as unroutable. */
+/* Per pass, producer side only. */
 struct pass {
+    struct drain *d;
     int64_t now_s;
-    char **logged;
+    char **logged; /* sources already logged as unroutable */
     size_t n_logged;
     int junk_logged;
     struct drain_counts counts;
+    struct census tally; /* pending/ and retry/ as listed */
 };
 
 static int stopping(const struct drain *d)
@@ -197,9 +208,8 @@ struct drain *drain_new(const struct drain_options *opts)
         limits[i].breaker_pause_s = dest->breaker_pause_s;
     }
     d->guard = guard_new(limits, cfg->n_sources);
+    d->flight = spool_flight_new();
     free(limits);
-    /* Jitter only spreads retries; it needs no cryptographic quality. */
-    srandom((unsigned)(clock_now_ms() ^ (int64_t)getpid()));
     return d;
 }
 
@@ -208,7 +218,35 @@ void drain_free(struct drain *d)
     if (d == NULL)
         return;
     guard_free(d->guard);
+    spool_flight_free(d->flight);
+    census_free(&d->tally);
     free(d);
+}
+
+const struct census *drain_tally(const struct drain *d)
+{
+    return d->tally_complete ? &d->tally : NULL;
+}
+
+/* Jitter only spreads retries, so a small generator of the worker's own will do. */
+static void jitter_seed(struct worker *w, int index)
+{
+    uint64_t x = (uint64_t)clock_now_ms() ^ ((uint64_t)getpid() << 32) ^
+                 ((uint64_t)index + 1) * 0x9E3779B97F4A7C15ull;
+
+    w->jitter_state = x != 0 ? x : 0x2545F4914F6CDD1Dull;
+}
+
+/* A draw in [-1, 1) (xorshift64*, the top 53 bits). */
+static double jitter_draw(struct worker *w)
+{
+    uint64_t x = w->jitter_state;
+
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    w->jitter_state = x;
+    return (double)((x * 0x2545F4914F6CDD1Dull) >> 11) / 9007199254740992.0 * 2.0 - 1.0;
 }
 
 static void sleep_ms(int64_t ms)
@@ -227,26 +265,41 @@ static void log_store_error(const char *event, const char *object, const struct 
     log_event(LOG_ERROR, event, &f);
 }
 
-/* Writes text to next, then deletes the item's object (unless they are one). */
-static int advance(struct worker *w, const struct item *it, const char *next, const char *text,
-                   size_t len)
+/*
+ * Moves the item's webhook to next with e (spool_advance), and notes it: where
+ * the webhook is now, for a copy of its key met later (spool_flight), and the
+ * move in the pass's counts. 0 when it moved; -1 when next could not be
+ * written (nothing changed) or the old object could not be deleted (two
+ * copies, the next pass drops the old one).
+ */
+static int move_to(struct worker *w, const struct item *it, const char *next,
+                   const struct envelope *e)
 {
+    struct key_parts to;
     struct error err;
+    enum spool_advance_result r;
+    int removed = 0;
 
     error_clear(&err);
-    if (store_put(w->d->o.store, next, text, len, &err) != 0) {
-        log_store_error("store_put_failed", next, &err);
+    r = spool_advance(w->d->o.store, w->d->o.cfg->store.timeout_ms, it->object, next, e,
+                      &removed, &err);
+    if (r == SPOOL_WRITE_FAILED) {
         w->counts.store_errors++;
         return -1;
     }
-    if (strcmp(next, it->object) == 0)
-        return 0;
-    if (store_del(w->d->o.store, it->object, &err) != 0) {
-        /* Two copies now; the next pass meets the old one again, never loses it. */
-        log_store_error("store_del_failed", it->object, &err);
+    snprintf(w->moved, sizeof(w->moved), "%s", next);
+    if (key_parse(next, &to) == 0) {
+        census_add(&w->tally, to.state, it->parts.source, 1);
+        /* A finished replay's earlier record, of the other final state. */
+        if (removed)
+            census_add(&w->tally, to.state == KEY_DONE ? KEY_DEAD : KEY_DONE, it->parts.source,
+                       -1);
+    }
+    if (r == SPOOL_DELETE_FAILED) {
         w->counts.store_errors++;
         return -1;
     }
+    census_add(&w->tally, it->parts.state, it->parts.source, -1);
     return 0;
 }
 
@@ -281,14 +334,13 @@ static void bury_unparseable(struct worker *w, const struct item *it, const stru
     char reason[DRAIN_REASON_MAX];
     char *raw_key = NULL;
     char *wrapped = NULL;
-    char *text = NULL;
     size_t raw_len;
     size_t len;
     int64_t now = clock_now_ms();
 
     error_clear(&err);
     raw_key = key_decode(it->parts.encoded, &raw_len);
-    wrapped = envelope_build(it->parts.source, raw_key, raw_len, now, &req, data->data,
+    wrapped = envelope_build(it->parts.source, raw_key, raw_len, now, &req, NULL, data->data,
                              data->len, &len);
     e = envelope_parse(wrapped, len, &err);
     if (e == NULL) {
@@ -298,13 +350,11 @@ static void bury_unparseable(struct worker *w, const struct item *it, const stru
     }
     snprintf(reason, sizeof(reason), "unparseable envelope: %s", why);
     envelope_set_outcome(e, "dead", now, 0, reason);
-    text = envelope_dump(e, 0, &len);
     key_object(KEY_DEAD, 0, it->parts.source, it->parts.encoded, next);
-    if (advance(w, it, next, text, len) != 0)
+    if (move_to(w, it, next, e) != 0)
         goto out;
     record_dead(w, it, next, reason);
 out:
-    free(text);
     envelope_free(e);
     free(wrapped);
     free(raw_key);
@@ -321,11 +371,13 @@ static void bury_too_large(struct worker *w, const struct item *it, const char *
 
     error_clear(&err);
     key_object(KEY_DEAD, 0, it->parts.source, it->parts.encoded, next);
-    if (store_move(w->d->o.store, it->object, next, &err) != 0) {
-        log_store_error("store_move_failed", it->object, &err);
+    if (spool_move_unread(w->d->o.store, it->object, next, &err) != 0) {
         w->counts.store_errors++;
         return;
     }
+    snprintf(w->moved, sizeof(w->moved), "%s", next);
+    census_add(&w->tally, it->parts.state, it->parts.source, -1);
+    census_add(&w->tally, KEY_DEAD, it->parts.source, 1);
     record_dead(w, it, next, why);
 }
 
@@ -374,10 +426,8 @@ static void deliver(struct worker *w, const struct item *it, struct envelope *e)
     char next[KEY_OBJECT_MAX + 1];
     char reason[DRAIN_REASON_MAX];
     unsigned char *body = NULL;
-    char *text = NULL;
     size_t body_len = 0;
     size_t attempts = envelope_attempt_count(e);
-    size_t len;
     int64_t now;
     int answered;
     enum drain_next state;
@@ -408,7 +458,7 @@ static void deliver(struct worker *w, const struct item *it, struct envelope *e)
     meta.sign = dest->sign_secret.len > 0 ? &dest->sign_secret : NULL;
     meta.now_s = clock_now_ms() / 1000;
     /* A token is the provider's password to hookspool, unlike an HMAC signature. */
-    meta.secret_header = src->verify.scheme == VERIFY_TOKEN ? src->verify.header : NULL;
+    meta.secret_header = sig_secret_header(&src->verify);
     delivery_headers(&orig, &meta, body, body_len, &out);
     answered = delivery_post(w->delivery, &target, &out, body, body_len, &r) == 0;
     guard_report(w->d->guard, it->source, guard_outcome_of(answered ? r.status : 0),
@@ -434,14 +484,13 @@ move:
         envelope_set_outcome(e, "dead", now, attempts > 0 ? r.status : 0, reason);
         key_object(KEY_DEAD, 0, it->parts.source, it->parts.encoded, next);
     } else {
-        double draw = (double)random() / (double)RAND_MAX * 2.0 - 1.0;
+        double draw = jitter_draw(w);
         int64_t due = drain_due(now / 1000, cfg->drain.schedule_s[attempts], draw,
                                 r.retry_after_s);
 
         key_object(KEY_RETRY, due, it->parts.source, it->parts.encoded, next);
     }
-    text = envelope_dump(e, 0, &len);
-    if (advance(w, it, next, text, len) != 0)
+    if (move_to(w, it, next, e) != 0)
         goto out;
     if (state == DRAIN_NEXT_DONE) {
         w->counts.delivered++;
@@ -451,58 +500,39 @@ move:
         record_dead(w, it, next, reason);
     }
 out:
-    free(text);
     free(body);
     headers_free(&out);
     headers_free(&orig);
 }
 
 /*
- * Deletes an object whose key is in done/ already (a provider's retry, or a crash after
- * done/ was written). A replay of done/ writes pending/, then deletes done/: when done/
- * is gone by the time the object is deleted, the object was that replay's webhook and
- * is written back, so the two deletes never leave it nowhere.
+ * Deletes a copy of a webhook recorded elsewhere already (done/, or the next
+ * state this drain wrote for its key while the copy waited), without
+ * delivering it.
  */
-static void drop_duplicate(struct worker *w, const struct item *it, const struct buf *data,
-                           const char *done)
+static void drop_duplicate(struct worker *w, const struct item *it, const char *recorded)
 {
-    struct store *s = w->d->o.store;
     struct log_fields f = LOG_FIELDS_INIT;
     struct error err;
-    int exists;
 
     error_clear(&err);
-    if (store_del(s, it->object, &err) != 0) {
-        log_store_error("store_del_failed", it->object, &err);
+    if (spool_drop(w->d->o.store, it->object, &err) != 0) {
         w->counts.store_errors++;
         return;
     }
-    exists = store_exists(s, done, &err);
-    if (exists < 0) {
-        /* Unknown: written back as if done/ were gone; a duplicate costs less than a loss. */
-        log_store_error("store_exists_failed", done, &err);
-        w->counts.store_errors++;
-    }
-    if (exists != 1) {
-        const char *bytes = data->data != NULL ? data->data : "";
-
-        error_clear(&err);
-        if (store_put(s, it->object, bytes, data->len, &err) != 0) {
-            log_store_error("store_put_failed", it->object, &err);
-            w->counts.store_errors++;
-        } else if (exists == 0) {
-            w->counts.deferred++;
-        }
-        return;
-    }
+    census_add(&w->tally, it->parts.state, it->parts.source, -1);
+    snprintf(w->moved, sizeof(w->moved), "%s", recorded);
     w->counts.duplicates++;
     f.source = it->parts.source;
     f.key = it->parts.encoded;
     f.object = it->object;
+    f.error = recorded;
     log_event(LOG_INFO, "duplicate", &f);
 }
 
-static void process(struct worker *w, const struct item *it)
+/* One object, its key held by this worker; moved_to is where the key's webhook went
+ * while this copy waited for it ("" nowhere). */
+static void process_held(struct worker *w, const struct item *it, const char *moved_to)
 {
     const struct source_config *src = &w->d->o.cfg->sources[it->source];
     struct store *s = w->d->o.store;
@@ -510,10 +540,19 @@ static void process(struct worker *w, const struct item *it)
     struct error err;
     struct buf data;
     char done[KEY_OBJECT_MAX + 1];
-    int exists;
+    char unparseable[ERROR_MSG_MAX];
+    enum spool_verdict verdict;
 
     buf_init(&data, envelope_max_len(src->max_body));
     error_clear(&err);
+    if (moved_to[0] != '\0') {
+        /* The same name: the copy is the very next state just written, due later. */
+        if (strcmp(moved_to, it->object) == 0)
+            w->counts.deferred++;
+        else
+            drop_duplicate(w, it, moved_to);
+        goto out;
+    }
     /* A paused destination: defer before even reading the object. */
     if (guard_paused(w->d->guard, it->source, clock_mono_ms())) {
         w->counts.deferred++;
@@ -521,7 +560,7 @@ static void process(struct worker *w, const struct item *it)
     }
     if (store_get(s, it->object, &data, &err) != 0) {
         if (err.code == HS_ERR_NOT_FOUND) {
-            /* Another drain (or a replay) moved it since the listing. */
+            /* Gone since the listing: another drain moved it. */
             w->counts.deferred++;
         } else if (err.code == HS_ERR_TOO_LARGE) {
             bury_too_large(w, it, err.msg);
@@ -531,26 +570,38 @@ static void process(struct worker *w, const struct item *it)
         }
         goto out;
     }
-    key_object(KEY_DONE, 0, it->parts.source, it->parts.encoded, done);
-    exists = store_exists(s, done, &err);
-    if (exists < 0) {
-        log_store_error("store_exists_failed", done, &err);
+    e = envelope_parse(data.data != NULL ? data.data : "", data.len, &err);
+    snprintf(unparseable, sizeof(unparseable), "%s", e == NULL ? err.msg : "");
+    error_clear(&err);
+    if (spool_check(s, &it->parts, e, data.max, &verdict, &err) != 0) {
         w->counts.store_errors++;
         goto out;
     }
-    if (exists == 1) {
-        drop_duplicate(w, it, &data, done);
+    if (verdict == SPOOL_DUPLICATE) {
+        key_object(KEY_DONE, 0, it->parts.source, it->parts.encoded, done);
+        drop_duplicate(w, it, done);
         goto out;
     }
-    e = envelope_parse(data.data != NULL ? data.data : "", data.len, &err);
     if (e == NULL) {
-        bury_unparseable(w, it, &data, err.msg);
+        bury_unparseable(w, it, &data, unparseable);
         goto out;
     }
     deliver(w, it, e);
 out:
     envelope_free(e);
     buf_free(&data);
+}
+
+static void process(struct worker *w, const struct item *it)
+{
+    char moved_to[KEY_OBJECT_MAX + 1];
+
+    /* One worker per key: a second copy (a provider's resend beside a due retry/, a
+     * failed delete's leftover) waits here, then is dropped once the first moved. */
+    spool_flight_claim(w->d->flight, &it->parts, moved_to);
+    w->moved[0] = '\0';
+    process_held(w, it, moved_to);
+    spool_flight_release(w->d->flight, &it->parts, w->moved[0] != '\0' ? w->moved : NULL);
 }
 
 static void *worker_main(void *arg)
@@ -583,14 +634,31 @@ static void log_unroutable(struct pass *p, const char *source, const char *why)
     log_event(LOG_WARN, "source_deferred", &f);
 }
 
-/* Queues the key when it is this drain's to deliver; 1 when listing must stop (a future DUE). */
-static int offer(struct drain *d, struct pass *p, const char *object)
+/* The whole of retry/ counted, before any of it is moved: moves are counted as they
+ * are made, so the pass's figure is not skewed by what its own workers write. */
+static enum spool_walk_next count_retry(void *ctx, const char *object,
+                                        const struct key_parts *parts)
 {
+    struct pass *p = ctx;
+
+    (void)object;
+    if (parts != NULL)
+        census_add(&p->tally, KEY_RETRY, parts->source, 1);
+    return stopping(p->d) ? SPOOL_WALK_STOP : SPOOL_WALK_NEXT;
+}
+
+/* Queues the key when it is this drain's to deliver; stops at the first future DUE. */
+static enum spool_walk_next offer(void *ctx, const char *object, const struct key_parts *parts)
+{
+    struct pass *p = ctx;
+    struct drain *d = p->d;
     const struct config *cfg = d->o.cfg;
     const struct source_config *src;
     struct item it;
 
-    if (strlen(object) > KEY_OBJECT_MAX || key_parse(object, &it.parts) != 0) {
+    if (stopping(d))
+        return SPOOL_WALK_STOP;
+    if (parts == NULL) {
         if (!p->junk_logged) {
             struct log_fields f = LOG_FIELDS_INIT;
 
@@ -600,52 +668,37 @@ static int offer(struct drain *d, struct pass *p, const char *object)
             p->junk_logged = 1;
         }
         p->counts.deferred++;
-        return 0;
+        return SPOOL_WALK_NEXT;
     }
-    if (it.parts.state == KEY_RETRY && it.parts.due > p->now_s)
-        return 1;
-    if (!drain_in_shard(it.parts.source, it.parts.encoded, d->o.shard_i, d->o.shard_n))
-        return 0;
-    src = config_source_by_name(cfg, it.parts.source);
+    if (parts->state == KEY_RETRY && parts->due > p->now_s)
+        return SPOOL_WALK_STOP;
+    if (parts->state == KEY_PENDING)
+        census_add(&p->tally, KEY_PENDING, parts->source, 1);
+    if (!drain_in_shard(parts->source, parts->encoded, d->o.shard_i, d->o.shard_n))
+        return SPOOL_WALK_NEXT;
+    src = config_source_by_name(cfg, parts->source);
     if (src == NULL || !src->has_destination) {
-        log_unroutable(p, it.parts.source,
+        log_unroutable(p, parts->source,
                        src == NULL ? "source not in the config; objects left in place"
                                    : "source has no destination; objects left in place");
         p->counts.deferred++;
-        return 0;
+        return SPOOL_WALK_NEXT;
     }
+    it.parts = *parts;
     it.source = (size_t)(src - cfg->sources);
     memcpy(it.object, object, strlen(object) + 1);
     queue_push(&d->q, &it);
-    return 0;
+    return SPOOL_WALK_NEXT;
 }
 
-/* Lists one state's prefix page by page, offering each key. */
-static int list_state(struct drain *d, struct pass *p, const char *prefix, struct error *err)
+static void add_counts(struct drain_counts *to, const struct drain_counts *from)
 {
-    struct store_page page = {NULL, 0, 0};
-    char *after = NULL;
-    int rc = -1;
-
-    for (;;) {
-        if (store_list(d->o.store, prefix, after, DRAIN_PAGE_KEYS, &page, err) != 0)
-            goto out;
-        for (size_t i = 0; i < page.n; i++) {
-            if (stopping(d) || offer(d, p, page.keys[i]))
-                goto done;
-        }
-        if (!page.truncated || page.n == 0)
-            goto done;
-        free(after);
-        after = xstrdup(page.keys[page.n - 1]);
-        store_page_free(&page);
-    }
-done:
-    rc = 0;
-out:
-    store_page_free(&page);
-    free(after);
-    return rc;
+    to->delivered += from->delivered;
+    to->failed += from->failed;
+    to->dead += from->dead;
+    to->deferred += from->deferred;
+    to->duplicates += from->duplicates;
+    to->store_errors += from->store_errors;
 }
 
 int drain_pass(struct drain *d, struct drain_counts *counts, struct error *err)
@@ -657,11 +710,13 @@ int drain_pass(struct drain *d, struct drain_counts *counts, struct error *err)
     int rc = -1;
 
     memset(&p, 0, sizeof(p));
+    p.d = d;
     p.now_s = clock_now_ms() / 1000;
     queue_init(&d->q, (size_t)n * 2);
     for (int i = 0; i < n; i++) {
         workers[i].d = d;
         workers[i].delivery = delivery_new();
+        jitter_seed(&workers[i], i);
         if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
             delivery_free(workers[i].delivery);
             error_set(err, HS_ERR_TRANSIENT, "threads", "unable to start worker %d", i);
@@ -669,7 +724,9 @@ int drain_pass(struct drain *d, struct drain_counts *counts, struct error *err)
         }
         started++;
     }
-    if (list_state(d, &p, "retry/", err) != 0 || list_state(d, &p, "pending/", err) != 0) {
+    if (spool_walk(d->o.store, KEY_RETRY, NULL, count_retry, &p, err) != 0 ||
+        spool_walk(d->o.store, KEY_RETRY, NULL, offer, &p, err) != 0 ||
+        spool_walk(d->o.store, KEY_PENDING, NULL, offer, &p, err) != 0) {
         error_prefix(err, "unable to list the spool");
         goto out;
     }
@@ -679,19 +736,16 @@ out:
     for (int i = 0; i < started; i++) {
         pthread_join(workers[i].thread, NULL);
         delivery_free(workers[i].delivery);
-        p.counts.delivered += workers[i].counts.delivered;
-        p.counts.failed += workers[i].counts.failed;
-        p.counts.dead += workers[i].counts.dead;
-        p.counts.deferred += workers[i].counts.deferred;
-        p.counts.duplicates += workers[i].counts.duplicates;
-        p.counts.store_errors += workers[i].counts.store_errors;
+        add_counts(&p.counts, &workers[i].counts);
+        census_merge(&p.tally, &workers[i].tally);
     }
-    counts->delivered += p.counts.delivered;
-    counts->failed += p.counts.failed;
-    counts->dead += p.counts.dead;
-    counts->deferred += p.counts.deferred;
-    counts->duplicates += p.counts.duplicates;
-    counts->store_errors += p.counts.store_errors;
+    for (int i = 0; i < n; i++)
+        census_free(&workers[i].tally);
+    add_counts(counts, &p.counts);
+    census_free(&d->tally);
+    d->tally = p.tally;
+    /* A pass that stopped early saw only part of the spool. */
+    d->tally_complete = rc == 0 && !stopping(d);
     for (size_t i = 0; i < p.n_logged; i++)
         free(p.logged[i]);
     free(p.logged);

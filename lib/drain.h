@@ -1,24 +1,27 @@
 /*
- * drain: one delivery pass over the spool (DESIGN.md "Drain").
+ * drain: one delivery pass over the spool (DESIGN.md "Drain"); the state
+ * rules it follows are lib/spool.h's.
  *
- * A pass lists retry/ in due order, stopping at the first DUE after the
- * pass's start, then pending/, page by page. A bounded queue feeds
- * `concurrency` worker threads that share one store handle, so memory
- * follows the window (queue + in-flight objects + one listing page), never
- * the backlog. Per object:
+ * A pass counts retry/, lists it in due order, stopping at the first DUE
+ * after the pass's start, then pending/, page by page (spool_walk). A
+ * bounded queue feeds `concurrency` worker threads that share one store
+ * handle, so memory follows the window (queue + in-flight objects + one
+ * listing page), never the backlog. Per object:
  *
+ *   its key in flight in another worker: wait for it (spool_flight); when that
+ *      worker moved the webhook, drop this copy without delivering it
  *   destination paused: left untouched, not even read
  *   -> get (over the read cap: moved to dead/ unread, the reason logged)
- *   -> done/SOURCE/KEY exists: delete the object, deliver nothing (and write it
- *      back when done/ is gone by then: a replay of done/ ran meanwhile)
+ *   -> spool_check: a copy of what done/ holds is deleted, delivered nothing
+ *      (a replay newer than done/ is delivered)
  *   -> parse (unparseable: dead/ as a new envelope around the bytes, with the reason)
  *   -> attempts already at the schedule's length, or a body that cannot be decoded: dead/
  *   -> guard (rate limit; a paused destination leaves the object untouched)
  *   -> deliver -> 2xx: done/; 410 or schedule exhausted: dead/;
  *      else retry/DUE/ with DUE = now + schedule_s[attempts] +-10 % jitter,
  *      or later when Retry-After asks
- *   -> write the next state, then delete the old object (never the other way,
- *      and never when both have the same name).
+ *   -> spool_advance: write the next state (retried within the store
+ *      deadline), then delete the old object.
  *
  * Objects whose source is not in the config or has no destination are left
  * in place and logged once per pass per source. --shard I/N keeps only keys
@@ -26,8 +29,12 @@
  * objects: a pass asked to stop lets in-flight deliveries finish and leaves
  * the rest untouched.
  *
+ * A pass also counts, for _stats/backlog.json (census_after_pass), what it
+ * lists of pending/ and retry/ (every key, whatever its shard) and what it
+ * moves; it never lists done/ or dead/.
+ *
  * Call order: drain_new -> drain_pass... -> drain_free. The guard (and so a
- * breaker's pause) lives across passes.
+ * breaker's pause) and the keys in flight live across passes.
  */
 #ifndef HS_DRAIN_H
 #define HS_DRAIN_H
@@ -36,12 +43,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "census.h"
 #include "config.h"
 #include "error.h"
 #include "metrics.h"
 #include "store.h"
 
-#define DRAIN_PAGE_KEYS 1000 /* keys per listing request */
 #define DRAIN_JITTER 0.10    /* +-10 % of a retry delay */
 
 struct drain_options {
@@ -60,8 +67,8 @@ struct drain_counts {
     long failed;       /* failed attempts rescheduled to retry/ */
     long dead;         /* moved to dead/ (410, schedule exhausted, unparseable) */
     long deferred;     /* left in place: paused destination, unknown source, taken by another,
-                          written back after a replay */
-    long duplicates;   /* already in done/: deleted without delivery */
+                          the next state of a key this pass moved already */
+    long duplicates;   /* already in done/, or moved by this pass: deleted without delivery */
     long store_errors; /* a store call failed; the object stays where it was */
 };
 
@@ -77,6 +84,16 @@ struct drain *drain_new(const struct drain_options *opts);
  */
 int drain_pass(struct drain *d, struct drain_counts *counts, struct error *err)
     __attribute__((warn_unused_result));
+
+/*
+ * What the last pass counted, for census_after_pass: pending and retry as it
+ * listed them (every key, whatever its shard), adjusted by its own moves;
+ * dead the number it moved there, less the dead/ records a finished replay
+ * removed (so it may be below 0). NULL before the first pass and after one
+ * that could not list to the end (store failure, stop). Borrowed until the
+ * next pass.
+ */
+const struct census *drain_tally(const struct drain *d);
 
 /* The exit code of a --once run: 3 store trouble, 1 failures rescheduled, else 0. */
 int drain_exit_code(const struct drain_counts *counts, int pass_rc);

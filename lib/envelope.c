@@ -147,8 +147,8 @@ size_t envelope_max_len(size_t max_body)
 }
 
 char *envelope_build(const char *source, const void *raw_key, size_t raw_key_len,
-                     int64_t received_ms, const struct envelope_request *req, const void *body,
-                     size_t body_len, size_t *len)
+                     int64_t received_ms, const struct envelope_request *req,
+                     const char *secret_header, const void *body, size_t body_len, size_t *len)
 {
     json_t *root = must(json_object());
     json_t *request = must(json_object());
@@ -165,8 +165,11 @@ char *envelope_build(const char *source, const void *raw_key, size_t raw_key_len
     set(request, "query", text_string(req->query));
     set(request, "remote_addr", text_string(req->remote_addr));
     for (size_t i = 0; req->headers != NULL && i < req->headers->n; i++) {
-        json_t *pair = must(json_array());
+        json_t *pair;
 
+        if (headers_is_credential(req->headers->items[i].name, secret_header))
+            continue;
+        pair = must(json_array());
         append(pair, text_string(req->headers->items[i].name));
         append(pair, text_string(req->headers->items[i].value));
         append(headers, pair);
@@ -407,6 +410,7 @@ void envelope_reset_delivery(struct envelope *e, int64_t at_ms)
     json_t *history = json_object_get(e->root, "history");
     json_t *entry;
 
+    set(e->root, "replayed_at", iso_time(at_ms));
     if (attempts == NULL && outcome == NULL)
         return;
     /* Earlier rounds stay readable for operators; a non-array "history" is not ours. */
@@ -423,4 +427,9 @@ void envelope_reset_delivery(struct envelope *e, int64_t at_ms)
     append(history, entry);
     json_object_del(e->root, "attempts");
     json_object_del(e->root, "outcome");
+}
+
+const char *envelope_replayed_at(const struct envelope *e)
+{
+    return json_string_value(json_object_get(e->root, "replayed_at"));
 }

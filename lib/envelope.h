@@ -5,7 +5,8 @@
  *     "request": { "method", "path", "query", "remote_addr", "headers": [[n, v], ...] },
  *     "body", "body_encoding": "utf8" | "base64",
  *     "attempts": [ { "at", "status", "error", "ms" } ],
- *     "outcome": { "state", "at", "status", "reason" } }
+ *     "outcome": { "state", "at", "status", "reason" },
+ *     "replayed_at", "history": [ ... ] }    (after a replay only)
  *
  * The body is kept byte for byte: as a JSON string when it is valid UTF-8
  * without NUL, else base64. The raw idempotency key likewise: when it is not
@@ -48,10 +49,15 @@ struct envelope_request {
 
 size_t envelope_max_len(size_t max_body);
 
-/* The JSON text of a new envelope (no attempts, no outcome). Caller frees; *len set. */
+/*
+ * The JSON text of a new envelope (no attempts, no outcome). Caller frees; *len
+ * set. The request's credentials are left out (headers_is_credential, with
+ * secret_header: a token source's token header, or NULL), so no credential
+ * ever reaches the spool or `show`.
+ */
 char *envelope_build(const char *source, const void *raw_key, size_t raw_key_len,
-                     int64_t received_ms, const struct envelope_request *req, const void *body,
-                     size_t body_len, size_t *len);
+                     int64_t received_ms, const struct envelope_request *req,
+                     const char *secret_header, const void *body, size_t body_len, size_t *len);
 
 struct envelope;
 
@@ -82,8 +88,13 @@ void envelope_set_outcome(struct envelope *e, const char *state, int64_t at_ms, 
                           const char *reason);
 
 /* For replay: moves "attempts" and "outcome" into "history" (kept for operators)
- * and clears them, so the webhook gets a fresh schedule. */
+ * and clears them, so the webhook gets a fresh schedule; sets "replayed_at" to at_ms,
+ * which marks the envelope as a replay (lib/spool.h, the duplicate decision). */
 void envelope_reset_delivery(struct envelope *e, int64_t at_ms);
+
+/* The top-level "replayed_at" (RFC 3339, as clock_iso8601 writes it), or NULL for an
+ * envelope never replayed. Borrowed. */
+const char *envelope_replayed_at(const struct envelope *e);
 
 /* The JSON text, compact or indented. Caller frees; *len set. */
 char *envelope_dump(const struct envelope *e, int pretty, size_t *len);

@@ -26,6 +26,17 @@ void headers_add(struct headers *h, const char *name, const char *value)
     h->n++;
 }
 
+int headers_is_credential(const char *name, const char *secret_header)
+{
+    static const char *const CREDENTIALS[] = {"Authorization", "Proxy-Authorization", "Cookie"};
+
+    for (size_t i = 0; i < sizeof(CREDENTIALS) / sizeof(CREDENTIALS[0]); i++) {
+        if (strcasecmp(name, CREDENTIALS[i]) == 0)
+            return 1;
+    }
+    return secret_header != NULL && strcasecmp(name, secret_header) == 0;
+}
+
 const char *headers_get(const struct headers *h, const char *name)
 {
     for (size_t i = 0; i < h->n; i++) {

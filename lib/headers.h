@@ -34,6 +34,15 @@ const char *headers_get(const struct headers *h, const char *name);
  */
 void headers_add_cgi(struct headers *h, const char *var_name, const char *value);
 
+/*
+ * 1 when a header named name (any case) carries a credential for the hop into
+ * hookspool: Authorization, Proxy-Authorization, Cookie, or secret_header (the
+ * header a token source's shared token comes in; NULL when none). Such a header
+ * is never stored, logged or forwarded; a provider's signature header is no
+ * credential (it proves one body, and destinations re-verify it).
+ */
+int headers_is_credential(const char *name, const char *secret_header);
+
 void headers_free(struct headers *h);
 
 #endif

@@ -14,7 +14,6 @@
 
 #include "buf.h"
 #include "clock.h"
-#include "digest.h"
 #include "envelope.h"
 #include "jsontext.h"
 #include "key.h"
@@ -186,8 +185,6 @@ static int take_idempotency_key(const struct source_config *src,
                                 const struct buf *body, struct intake_result *r,
                                 struct error *err)
 {
-    char digest[65];
-
     if (find_idempotency_key(&src->idempotency, req, json, r) == 0)
         return 0;
     if (src->idempotency.fallback == IDEMPOTENCY_REJECT) {
@@ -197,9 +194,10 @@ static int take_idempotency_key(const struct source_config *src,
                                                  : src->idempotency.json_pointer);
         return -1;
     }
-    digest_sha256_hex(body->data != NULL ? body->data : "", body->len, digest);
-    r->raw_key = xasprintf("sha256-%s", digest);
+    /* A hashed name already: it must not go through key_encode like a raw key. */
+    r->raw_key = key_hashed(body->data != NULL ? body->data : "", body->len);
     r->raw_key_len = strlen(r->raw_key);
+    r->encoded_key = xstrdup(r->raw_key);
     return 0;
 }
 
@@ -250,7 +248,9 @@ static int intake_run(struct intake *in, const struct intake_request *req,
     buf_init(&body, src->max_body + 1);
     if (read_capped_body(src, req, read_body, ctx, &body, err) != 0)
         goto out;
-    if (sig_verify(&src->verify, &req->headers, body.data != NULL ? body.data : "", body.len,
+    if (sig_verify(&src->verify,
+                   &(struct sig_request){req->method, req->query, &req->headers, body.data,
+                                         body.len},
                    clock_now_ms() / 1000, err) != 0)
         goto out;
     if (src->require_json &&
@@ -258,10 +258,12 @@ static int intake_run(struct intake *in, const struct intake_request *req,
         goto out;
     if (take_idempotency_key(src, req, src->require_json ? &body : NULL, &body, r, err) != 0)
         goto out;
-    r->encoded_key = key_encode(r->raw_key, r->raw_key_len);
+    if (r->encoded_key == NULL)
+        r->encoded_key = key_encode(r->raw_key, r->raw_key_len);
     /* The backlog read and the write share one deadline (DESIGN.md, handler 7-8). */
     store_deadline_set(clock_mono_ms() + in->cfg->store.timeout_ms);
-    if (backlog_current(&in->backlog, in->store, clock_mono_ms(), &backlog, err) != 0) {
+    if (backlog_current(&in->backlog, in->store, clock_mono_ms(), in->cfg->backlog_stale_s,
+                        &backlog, err) != 0) {
         store_unavailable(err);
         goto out;
     }
@@ -277,7 +279,8 @@ static int intake_run(struct intake *in, const struct intake_request *req,
     env_req.remote_addr = req->remote_addr;
     env_req.headers = &req->headers;
     envelope = envelope_build(src->name, r->raw_key, r->raw_key_len, clock_now_ms(), &env_req,
-                              body.data != NULL ? body.data : "", body.len, &envelope_len);
+                              sig_secret_header(&src->verify), body.data != NULL ? body.data : "",
+                              body.len, &envelope_len);
     /* What intake accepts, the drain can read: the bound holds by construction. */
     assert(envelope_len <= envelope_max_len(src->max_body) - ENVELOPE_DELIVERY_ROOM);
     key_object(KEY_PENDING, 0, src->name, r->encoded_key, object);

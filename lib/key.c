@@ -1,4 +1,9 @@
-/* key: idempotency-key encoding and object key layout (see key.h). */
+/*
+ * key: idempotency-key encoding and object key layout (see key.h).
+ *
+ * Encoded raw keys and hashed names ("sha256-" + 64 lowercase hex) are
+ * disjoint sets, so two webhooks can only share an object by sharing a key.
+ */
 #include "key.h"
 
 #include <stdio.h>
@@ -17,13 +22,38 @@ static int key_byte_plain(unsigned char c)
            c == '.' || c == '_' || c == '-';
 }
 
+#define KEY_HASHED_PREFIX "sha256-"
+#define KEY_HASHED_PREFIX_LEN (sizeof(KEY_HASHED_PREFIX) - 1)
+#define KEY_HASHED_LEN (KEY_HASHED_PREFIX_LEN + 64)
+
+/* 1 when s (NUL-terminated) reads like a hashed name: "sha256-" + 64 lowercase hex digits. */
+static int key_reads_hashed(const char *s)
+{
+    if (strlen(s) != KEY_HASHED_LEN || strncmp(s, KEY_HASHED_PREFIX, KEY_HASHED_PREFIX_LEN) != 0)
+        return 0;
+    for (const char *c = s + KEY_HASHED_PREFIX_LEN; *c != '\0'; c++) {
+        if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
+            return 0;
+    }
+    return 1;
+}
+
+char *key_hashed(const void *data, size_t len)
+{
+    char digest[65];
+    char *out = xmalloc(KEY_HASHED_LEN + 1);
+
+    digest_sha256_hex(data, len, digest);
+    snprintf(out, KEY_HASHED_LEN + 1, KEY_HASHED_PREFIX "%s", digest);
+    return out;
+}
+
 char *key_encode(const void *raw, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *p = raw;
     char *out = xmalloc(KEY_ENCODED_MAX + 1);
     size_t o = 0;
-    char digest[65];
 
     for (size_t i = 0; i < len; i++) {
         int plain = key_byte_plain(p[i]) && !(i == 0 && p[i] == '.');
@@ -39,12 +69,17 @@ char *key_encode(const void *raw, size_t len)
         }
     }
     out[o] = '\0';
+    /* Hashed names belong to hashed keys: "sha256-<hex>" spelled out as a raw key gets its
+     * 's' encoded (73 bytes, well under the cap), and decodes back all the same. */
+    if (key_reads_hashed(out)) {
+        memmove(out + 3, out + 1, o);
+        memcpy(out, "%73", 3);
+    }
     return out;
 
 hashed:
-    digest_sha256_hex(raw, len, digest);
-    snprintf(out, KEY_ENCODED_MAX + 1, "sha256-%s", digest);
-    return out;
+    free(out);
+    return key_hashed(raw, len);
 }
 
 static int hex_digit_value(char c)

@@ -9,7 +9,11 @@
  * KEY is the encoded idempotency key: bytes in [A-Za-z0-9._-] stay, every
  * other byte becomes %XX (uppercase hex), a leading '.' is encoded too; when
  * that would pass KEY_ENCODED_MAX bytes, KEY is "sha256-" + hex SHA-256 of
- * the raw key. So no raw key can name an object outside SOURCE/.
+ * the raw key (a hashed name; the body_sha256 fallback is the hashed name of
+ * the body). An encoded raw key that would read "sha256-" + 64 lowercase hex
+ * digits has its first byte encoded ("%73ha256-..."), so a raw key never
+ * names the object of a hashed one. So no raw key can name an object outside
+ * SOURCE/, nor another webhook's object.
  */
 #ifndef HS_KEY_H
 #define HS_KEY_H
@@ -26,10 +30,15 @@ enum key_state { KEY_PENDING, KEY_RETRY, KEY_DONE, KEY_DEAD };
 /* Encodes raw (any bytes, NUL included) into a fresh string. */
 char *key_encode(const void *raw, size_t len);
 
+/* The hashed name of data: "sha256-" + 64 lowercase hex digits, fresh. For the
+ * body_sha256 fallback, which is a name already and never passes key_encode. */
+char *key_hashed(const void *data, size_t len);
+
 /*
  * The inverse of key_encode for keys that were not hashed: %XX back to its
- * byte. A "sha256-" key comes back as it is (its raw key is gone). Fresh
- * string (NUL-terminated; it may hold NULs, so use *len); caller frees.
+ * byte ("%73ha256-..." included). A hashed name comes back as it is (its
+ * raw key is gone). Fresh string (NUL-terminated; it may hold NULs, so use
+ * *len); caller frees.
  */
 char *key_decode(const char *encoded, size_t *len);
 

@@ -2,7 +2,8 @@
  * store: what callers see of the spool's storage (see store.h). This file owns the
  * dispatch on the URL scheme, the checks every key goes through, the move fallback
  * (copy, then delete), the logging of failures and the failure-injection hook for
- * tests; the backends (store_fs.c, store_s3.c, behind store_backend.h) only do the I/O.
+ * tests; the backends (store_fs.c, store_s3v4.c, store_s3v2.c, behind store_backend.h) only
+ * do the I/O. An s3:// URL is parsed here (s3_url.c), and its sig= picks the backend.
  */
 #include "store.h"
 
@@ -17,6 +18,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "s3_url.h"
 #include "store_backend.h"
 #include "xmalloc.h"
 
@@ -208,14 +210,52 @@ long store_calls(const struct store *s)
     return atomic_load(&s->calls);
 }
 
+/*
+ * Two libcurl copies share the process: libs3.so.2 is linked against
+ * libcurl-gnutls (symbols versioned CURL_GNUTLS_3) and runs its
+ * curl_global_init inside S3_initialize; everything hookspool itself calls
+ * (delivery, and a libcurl-based store transport) binds to the libcurl this
+ * program links (CURL_OPENSSL_4), which nothing else would initialise before
+ * the threads start. Each gets its init here, once, before any thread.
+ */
 int store_global_init(struct error *err)
 {
-    return store_s3_global_init(err);
+    if (store_s3v4_global_init(err) != 0)
+        return -1;
+    if (store_s3v2_global_init(err) != 0) {
+        store_s3v4_global_cleanup();
+        return -1;
+    }
+    return 0;
 }
 
 void store_global_cleanup(void)
 {
-    store_s3_global_cleanup();
+    store_s3v2_global_cleanup();
+    store_s3v4_global_cleanup();
+}
+
+/* Both signatures need the two keys; the URL's sig= says which backend signs. */
+static int open_s3(const struct store_config *cfg, struct store_backend *b, struct error *err)
+{
+    struct s3_url url;
+    int rc = -1;
+
+    if (cfg->access_key == NULL || cfg->access_key[0] == '\0' || cfg->secret_key == NULL ||
+        cfg->secret_key[0] == '\0') {
+        error_set(err, HS_ERR_CONFIG, "missing_credentials",
+                  "store: an s3 store needs access_key and secret_key");
+        return -1;
+    }
+    if (s3_url_parse(cfg->url, &url, err) != 0) {
+        error_prefix(err, "store.url");
+        goto out;
+    }
+    rc = url.sig == S3_SIG_V2 ? store_s3v2_open(&url, cfg, b, err)
+                              : store_s3v4_open(&url, cfg, b, err);
+out:
+    s3_url_free(&url);
+    return rc;
 }
 
 struct store *store_open(const struct store_config *cfg, struct error *err)
@@ -231,10 +271,10 @@ struct store *store_open(const struct store_config *cfg, struct error *err)
     if (strncmp(cfg->url, "file://", 7) == 0) {
         rc = store_fs_open(cfg->url, cfg, &b, err);
     } else if (strncmp(cfg->url, "s3://", 5) == 0) {
-        rc = store_s3_open(cfg->url, cfg, &b, err);
+        rc = open_s3(cfg, &b, err);
     } else {
         error_set(err, HS_ERR_CONFIG, "bad_store_url",
-                  "store.url: unknown scheme (want file:///DIR or s3://BUCKET?endpoint=...)");
+                  "store.url: unknown scheme (want file:///DIR or s3://BUCKET[?region=...])");
         goto out;
     }
     if (rc < 0)

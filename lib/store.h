@@ -3,7 +3,8 @@
  *
  * A store is opened from the config's store URL:
  *   file:///ABSOLUTE/DIR                       the embedded fs backend
- *   s3://BUCKET[/PREFIX]?endpoint=HOST:PORT&tls=0|1   S3 through libs3, path-style
+ *   s3://BUCKET[/PREFIX][?endpoint=HOST:PORT&region=R&sig=v4|v2&style=path|virtual
+ *        &tls=0|1&ca_file=/PATH]              S3 (s3_url.h): AWS itself without endpoint=
  * Keys are '/'-separated object names such as "pending/github/abc"; they are
  * produced by key.c, so they never contain "..", empty segments or bytes
  * outside [A-Za-z0-9._%/-]. store.c checks that and refuses anything else.
@@ -39,7 +40,12 @@ struct store_page {
     int truncated;  /* 1 when more keys follow the last one */
 };
 
-/* Once per process, before any thread starts: initialises libs3 and libcurl. */
+/*
+ * Once per process, before any thread starts: initialises the libcurl this
+ * program links (delivery and the V4 store use it), libxml2, and libs3, which
+ * initialises its own libcurl copy (libcurl-gnutls). store_global_cleanup
+ * undoes them, at exit.
+ */
 int store_global_init(struct error *err) __attribute__((warn_unused_result));
 void store_global_cleanup(void);
 
@@ -106,7 +112,8 @@ void store_deadline_clear(void);
  * once to learn how many it makes, then fails each of them in turn. */
 long store_calls(const struct store *s);
 
-/* A short description for logs, without credentials: "s3://spool@127.0.0.1:9000". */
+/* A short description for logs, without credentials: "s3://spool@127.0.0.1:9000"
+ * (the endpoint, or the AWS host without one). */
 const char *store_describe(const struct store *s);
 
 void store_close(struct store *s);

@@ -14,7 +14,7 @@
  * without the key, e.g. "timed out after 3000 ms"; store.c prefixes
  * "unable to write 'KEY'" and logs it.
  *
- * Each backend exports its constructor (and, for libs3, the process-wide init);
+ * Each backend exports its constructor (and, for the S3 ones, the process-wide init);
  * its ops table is static const and filled by field name.
  *
  * Thread safety: every op may run on several threads at once on one driver.
@@ -28,6 +28,7 @@
 #include "buf.h"
 #include "config.h"
 #include "error.h"
+#include "s3_url.h"
 #include "store.h"
 
 /* Longest key: S3's own limit, and far above KEY_OBJECT_MAX. */
@@ -117,16 +118,24 @@ int store_fs_open(const char *url, const struct store_config *cfg, struct store_
                   struct error *err) __attribute__((warn_unused_result));
 
 /*
- * The s3 backend. url is "s3://BUCKET[/PREFIX]?endpoint=HOST:PORT&tls=0|1" (tls
- * defaults to 1); needs cfg->access_key and cfg->secret_key. Does no I/O.
- * HS_ERR_CONFIG for a malformed URL or missing credentials.
+ * The S3 backends, one per signature. url is the parsed store URL (s3_url.h); cfg has
+ * the credentials (store.c checked access_key and secret_key are there). Neither does
+ * I/O at open, and neither fails but for what was checked before.
+ *   v4: libcurl + lib/sigv4, every server (cfg->session_token, when set, is sent);
+ *   v2: libs3 2.0, for servers that only know signature V2 (url->endpoint is set).
  */
-int store_s3_open(const char *url, const struct store_config *cfg, struct store_backend *out,
-                  struct error *err) __attribute__((warn_unused_result));
+int store_s3v4_open(const struct s3_url *url, const struct store_config *cfg,
+                    struct store_backend *out, struct error *err)
+    __attribute__((warn_unused_result));
+int store_s3v2_open(const struct s3_url *url, const struct store_config *cfg,
+                    struct store_backend *out, struct error *err)
+    __attribute__((warn_unused_result));
 
-/* libs3's process-wide setup and teardown, called from store_global_init/_cleanup. */
-int store_s3_global_init(struct error *err) __attribute__((warn_unused_result));
-void store_s3_global_cleanup(void);
+/* Process-wide setup and teardown (curl and libxml2; libs3), from store_global_init/_cleanup. */
+int store_s3v4_global_init(struct error *err) __attribute__((warn_unused_result));
+void store_s3v4_global_cleanup(void);
+int store_s3v2_global_init(struct error *err) __attribute__((warn_unused_result));
+void store_s3v2_global_cleanup(void);
 
 /* When the op running on this thread must end, on clock_mono_ms: timeout_ms from now,
  * or the caller's earlier store_deadline_set. A backend with STORE_FEATURE_TIMEOUT

@@ -40,10 +40,15 @@
  */
 #define FS_PARENT_TRIES 1000
 #define FS_READ_CHUNK 32768
-/* Webhooks carry their request headers: no access for others, whatever the umask.
- * The group may share the spool (a handler and a drain under different users). */
+/*
+ * Modes are set with fchmod after each create, never left to the umask: a
+ * handler and a drain running as two users of one group share the spool, and
+ * each must read, rename and delete what the other made. Webhooks carry their
+ * request headers, so others get nothing. Directories are setgid, so what is
+ * made inside them belongs to the spool's group, not to the maker's own.
+ */
 #define FS_FILE_MODE 0660
-#define FS_DIR_MODE 0770
+#define FS_DIR_MODE 02770
 
 struct fs_driver {
     char *root; /* absolute path, without a trailing '/' */
@@ -86,6 +91,17 @@ static void fs_error(struct error *err, int e, const char *what)
 static void not_found(struct error *err)
 {
     error_set(err, HS_ERR_NOT_FOUND, "not_found", "no such object");
+}
+
+/*
+ * Gives a directory this process just made FS_DIR_MODE. EPERM means another
+ * user removed and made it again in between: its maker sets the mode.
+ */
+static int set_dir_mode(int fd)
+{
+    if (fchmod(fd, FS_DIR_MODE) < 0 && errno != EPERM)
+        return -1;
+    return 0;
 }
 
 static int fsync_dir(int dirfd, struct error *err)
@@ -140,17 +156,15 @@ static int open_parent(const struct fs_driver *d, const char *key, int create, s
         goto out;
     }
     for (seg = path; seg != NULL; seg = end) {
+        int made = 0;
+
         end = strchr(seg, '/');
         if (end != NULL)
             *end++ = '\0';
         next = openat(fd, seg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (next < 0 && errno == ENOENT) {
             if (mkdirat(fd, seg, FS_DIR_MODE) == 0) {
-                if (fsync(fd) < 0) {
-                    e = errno;
-                    what = "fsync of the directory";
-                    goto out;
-                }
+                made = 1;
             } else if (errno != EEXIST) {
                 e = errno;
                 what = "mkdir";
@@ -161,6 +175,19 @@ static int open_parent(const struct fs_driver *d, const char *key, int create, s
         if (next < 0) {
             e = errno;
             what = "open of the parent directory";
+            goto out;
+        }
+        /* The new directory gets its mode before the parent's fsync makes it durable. */
+        if (made && set_dir_mode(next) < 0) {
+            e = errno;
+            what = "chmod of the directory";
+            close(next);
+            goto out;
+        }
+        if (made && fsync(fd) < 0) {
+            e = errno;
+            what = "fsync of the directory";
+            close(next);
             goto out;
         }
         close(fd);
@@ -251,6 +278,10 @@ static int fs_put(void *driver, const char *key, const void *data, size_t len, s
         dirfd = -1;
     }
     tmp_made = 1;
+    if (fchmod(fd, FS_FILE_MODE) < 0) {
+        fs_error(err, errno, "chmod of the temporary file");
+        goto out;
+    }
     if (write_all(fd, data, len) < 0) {
         fs_error(err, errno, "write");
         goto out;
@@ -718,7 +749,15 @@ static int make_root(char *path, struct error *err)
             char saved = *p;
 
             *p = '\0';
-            if (mkdir(path, FS_DIR_MODE) < 0 && errno != EEXIST) {
+            if (mkdir(path, FS_DIR_MODE) == 0) {
+                /* Made here, so ours to give the spool's mode (see FS_DIR_MODE). */
+                if (chmod(path, FS_DIR_MODE) < 0) {
+                    fs_error(err, errno, NULL);
+                    error_prefix(err, "store.url: cannot chmod '%s'", path);
+                    *p = saved;
+                    return -1;
+                }
+            } else if (errno != EEXIST) {
                 fs_error(err, errno, NULL);
                 error_prefix(err, "store.url: cannot make '%s'", path);
                 *p = saved;

@@ -49,10 +49,11 @@ wait_port() { # PORT: waits up to 10 s for a listener
     return 1
 }
 
-# s3_store_url [PREFIX]: the store URL of the test MinIO bucket, under PREFIX
+# s3_store_url [PREFIX]: the store URL of the test bucket, under PREFIX (MinIO's,
+# or versitygw's in its region after tests/integration/versitygw.inc)
 s3_store_url() {
     local p=${1:+/$1}
-    echo "s3://$HS_S3_BUCKET$p?endpoint=$HS_S3_ENDPOINT&tls=0"
+    echo "s3://$HS_S3_BUCKET$p?endpoint=$HS_S3_ENDPOINT&tls=0${HS_S3_REGION:+&region=$HS_S3_REGION}"
 }
 
 # A unique prefix per test, so tests sharing the bucket never see each other.

@@ -32,6 +32,17 @@ start)
         { echo "minio did not start:" >&2; cat "$dir/minio.log" >&2; exit 1; }
     export MC_CONFIG_DIR="$dir/mc"
     MC_HOST_t="http://$user:$pass@127.0.0.1:$port" "$CACHE/bin/mc" --quiet mb t/hookspool-test >/dev/null
+    # Temporary credentials with a session token (MinIO's STS AssumeRole), for the
+    # store's X-Amz-Security-Token path.
+    curl -fs --aws-sigv4 "aws:amz:us-east-1:sts" --user "$user:$pass" \
+        -d "Action=AssumeRole&Version=2011-06-15&DurationSeconds=43200" \
+        "http://127.0.0.1:$port/" >"$dir/sts.xml" ||
+        { echo "minio: AssumeRole failed" >&2; exit 1; }
+    sts() { # FIELD: one field of the AssumeRole answer
+        python3 -c 'import re, sys
+print(re.search("<%s>([^<]*)<" % sys.argv[1], open(sys.argv[2]).read()).group(1))' \
+            "$1" "$dir/sts.xml"
+    }
     cat >"$dir/env" <<ENV
 export HS_S3_ENDPOINT=127.0.0.1:$port
 export HS_S3_BUCKET=hookspool-test
@@ -40,6 +51,9 @@ export S3_SECRET_KEY=$pass
 export MC_CONFIG_DIR=$dir/mc
 export MC_HOST_t=http://$user:$pass@127.0.0.1:$port
 export HS_MC=$CACHE/bin/mc
+export HS_STS_ACCESS_KEY=$(sts AccessKeyId)
+export HS_STS_SECRET_KEY=$(sts SecretAccessKey)
+export HS_STS_SESSION_TOKEN=$(sts SessionToken)
 ENV
     ;;
 stop)

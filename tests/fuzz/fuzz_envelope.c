@@ -89,7 +89,7 @@ static void build_side(const uint8_t *data, size_t size)
     value = xstrndup((const char *)data + key_len, value_len);
     headers_init(&h);
     headers_add(&h, "X-Fuzz", value);
-    text = envelope_build("fuzz", data, key_len, 0, &req, data + key_len + value_len,
+    text = envelope_build("fuzz", data, key_len, 0, &req, NULL, data + key_len + value_len,
                           size - key_len - value_len, &len);
     error_clear(&err);
     e = envelope_parse(text, len, &err);

@@ -2,7 +2,8 @@
  * fuzz_key: key_encode on arbitrary bytes, and key_parse on arbitrary text.
  *
  * An encoded key only holds [A-Za-z0-9._%-], is at most KEY_ENCODED_MAX bytes,
- * never starts with '.', and decodes back to the raw key or is its SHA-256;
+ * never starts with '.', and decodes back to the raw key (and then does not
+ * read "sha256-" + 64 lowercase hex, which only hashed keys get) or is its SHA-256;
  * every object key built from it splits back into the same parts.
  * Any text key_parse accepts is rebuilt by key_object exactly.
  */
@@ -21,6 +22,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static int hex_value(char c)
 {
     return c >= 'A' && c <= 'F' ? c - 'A' + 10 : c - '0';
+}
+
+static int reads_hashed(const char *s)
+{
+    if (strlen(s) != 71 || strncmp(s, "sha256-", 7) != 0)
+        return 0;
+    return strspn(s + 7, "0123456789abcdef") == 64;
 }
 
 static void check_encoded(const uint8_t *data, size_t size)
@@ -52,6 +60,9 @@ static void check_encoded(const uint8_t *data, size_t size)
         /* Not the raw key spelled out, so it must be its hash. */
         digest_sha256_hex(data, size, digest);
         assert(hashed && strcmp(enc + 7, digest) == 0);
+    } else {
+        /* Spelled out, it never reads like a hashed name, which only hashed keys get. */
+        assert(!reads_hashed(enc));
     }
     free(dec);
     /* An empty raw key encodes to "", which is no object name: callers refuse it first. */

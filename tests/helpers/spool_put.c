@@ -113,7 +113,7 @@ int main(int argc, char **argv)
         char *raw = count > 0 ? xasprintf("%s-%ld", key, i) : xstrdup(key);
         char *encoded = key_encode(raw, strlen(raw));
         size_t len;
-        char *text = envelope_build(source, raw, strlen(raw), clock_now_ms(), &req, body.data,
+        char *text = envelope_build(source, raw, strlen(raw), clock_now_ms(), &req, NULL, body.data,
                                     body.len, &len);
         int put;
 

@@ -18,5 +18,8 @@ spool_ls() {
 }
 spool_cat() { cat "$SPOOL_DIR/$1"; }
 spool_raw_put() { mkdir -p "$(dirname "$SPOOL_DIR/$1")" && cat >"$SPOOL_DIR/$1"; }
+# A directory that loops on itself cannot be listed (ELOOP), even by root.
+spool_break() { mv "$SPOOL_DIR/$1" "$SPOOL_DIR/$1.away" && ln -s "$1" "$SPOOL_DIR/$1"; }
+spool_mend() { rm "$SPOOL_DIR/$1" && mv "$SPOOL_DIR/$1.away" "$SPOOL_DIR/$1"; }
 
 . "$(dirname "$0")/drain_cases.inc"

@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "sig.h"
 #include "xmalloc.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -200,6 +201,7 @@ static void test_defaults(void **state)
     assert_null(cfg->store.secret_key);
     assert_int_equal(cfg->store.timeout_ms, CONFIG_DEFAULT_STORE_TIMEOUT_MS);
     assert_int_equal(cfg->max_backlog, CONFIG_DEFAULT_MAX_BACKLOG);
+    assert_int_equal(cfg->backlog_stale_s, CONFIG_DEFAULT_BACKLOG_STALE_S);
     assert_int_equal(s->max_body, CONFIG_DEFAULT_MAX_BODY);
     assert_int_equal(s->verify.scheme, VERIFY_NONE);
     assert_int_equal(s->verify.n_secrets, 0);
@@ -213,13 +215,31 @@ static void test_defaults(void **state)
     config_free(cfg);
 }
 
+/* An AWS user's store: a bucket, a region, and temporary credentials with their token. */
+static void test_aws_store(void **state)
+{
+    struct config *cfg;
+
+    (void)state;
+    setenv("HS_TEST_TOKEN", "FwoGZXIvYXdzEXAMPLE", 1);
+    cfg = parse_ok("{'store': {'url': 's3://spool?region=eu-central-1',"
+                   "           'access_key': 'ASIAEXAMPLE', 'secret_key': 'sk',"
+                   "           'session_token': 'env:HS_TEST_TOKEN'},"
+                   " 'sources': [{'name': 'a', 'path': '/a', 'verify': {'scheme': 'none'},"
+                   "  'idempotency': {'header': 'X-Id'}}]}");
+    assert_string_equal(cfg->store.url, "s3://spool?region=eu-central-1");
+    assert_string_equal(cfg->store.session_token, "FwoGZXIvYXdzEXAMPLE");
+    config_free(cfg);
+    unsetenv("HS_TEST_TOKEN");
+}
+
 /* The other schemes' settings, idempotency variants and destination limits. */
 static void test_full_options(void **state)
 {
     struct config *cfg = parse_ok(
         "{'store': {'url': 's3://my-bucket/spool/a?tls=1&endpoint=[::1]:9443',"
         "           'access_key': 'AK', 'secret_key': 'file:@DIR@/secret', 'timeout_ms': 1},"
-        " 'max_backlog': 1,"
+        " 'max_backlog': 1, 'backlog_stale_s': 30,"
         " 'sources': ["
         "  {'name': 'h', 'path': '/h', 'max_body': 67108864, 'require_json': true,"
         "   'verify': {'scheme': 'hmac', 'secrets': ['k'], 'header': 'X-Sig',"
@@ -249,6 +269,7 @@ static void test_full_options(void **state)
     assert_string_equal(cfg->store.secret_key, "file-secret");
     assert_int_equal(cfg->store.timeout_ms, 1);
     assert_int_equal(cfg->max_backlog, 1);
+    assert_int_equal(cfg->backlog_stale_s, 30);
     assert_int_equal(h->max_body, 64 * 1024 * 1024);
     assert_int_equal(h->require_json, 1);
     assert_int_equal(h->verify.scheme, VERIFY_HMAC);
@@ -313,6 +334,104 @@ static void test_secret_sources(void **state)
         assert_memory_equal(v->secrets[i].bytes, expected[i], strlen(expected[i]) + 1);
     }
     config_free(cfg);
+}
+
+/* RFC 8032 test 1 public key, and a P-256 and a P-384 SubjectPublicKeyInfo (openssl ecparam). */
+#define ED25519_HEX "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+#define P256_SPKI                                                                                  \
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEClPV3E8aizjw6Plhdki299PPS/KX26dxp74NidBeiL/lqvm4CbfTVI8u" \
+    "1v4pAkesPve3IQwAkb/e4FZ/r3AIOA=="
+#define P384_SPKI                                                                                  \
+    "MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAEO+MElw6nfTgIseACFeTUSs7tXq+Nw+XRVnpgxcGF3NF3Q9DcITmbMskhMtjj" \
+    "48JxXMy8WvfWyt1DKLc6rQ2JFl2W0TE47KARDtRmTI+KpCBP2SHZjQAA5hxfiV4pCVNv"
+
+#define PSRC(name, verify) "{'name': '" name "', 'path': '/" name "', 'verify': " verify ", " \
+    "'idempotency': {'header': 'X-Id'}}"
+
+/* Provider schemes: their own fields, fixed headers, aliases and tolerances. */
+static void test_provider_schemes(void **state)
+{
+    struct config *cfg = parse_ok(
+        "{'store': {'url': 'file:///spool'}, 'sources': ["
+        PSRC("discord", "{'scheme': 'discord', 'public_key': '" ED25519_HEX "'}") ", "
+        PSRC("sendgrid",
+             "{'scheme': 'sendgrid', 'public_key': '" P256_SPKI "', 'tolerance_s': 900}")
+        ", "
+        PSRC("twilio", "{'scheme': 'twilio', 'secrets': ['tok'], "
+                       "'public_url': 'https://hooks.example.com/hooks/twilio'}") ", "
+        PSRC("meta", "{'scheme': 'meta', 'secrets': ['app'], 'verify_token': 'env:GITHUB_SECRET'}")
+        ", "
+        PSRC("gitlab", "{'scheme': 'gitlab', 'secrets': ['t']}") ", "
+        PSRC("svix", "{'scheme': 'svix', 'secrets': ['" SW_SECRET "']}") ", "
+        PSRC("paddle", "{'scheme': 'paddle', 'secrets': ['p']}") ", "
+        PSRC("twitch", "{'scheme': 'twitch', 'secrets': ['t']}") ", "
+        PSRC("linear", "{'scheme': 'linear', 'secrets': ['l']}") ", "
+        PSRC("mailchimp", "{'scheme': 'mailchimp', 'secrets': ['m'], "
+                          "'public_url': 'http://127.0.0.1:8080/hooks/m'}") ", "
+        PSRC("postmark", "{'scheme': 'postmark', 'secrets': ['user:pass']}") "]}");
+    const struct source_config *s = cfg->sources;
+
+    (void)state;
+    assert_int_equal(s[0].verify.scheme, VERIFY_DISCORD);
+    assert_int_equal(s[0].verify.public_key_len, 32);
+    assert_int_equal(s[0].verify.n_secrets, 0);
+    assert_int_equal(s[0].verify.tolerance_s, CONFIG_DEFAULT_TOLERANCE_S);
+    assert_int_equal(s[1].verify.scheme, VERIFY_SENDGRID);
+    assert_int_equal(s[1].verify.public_key_len, 91);
+    assert_int_equal(s[1].verify.tolerance_s, 900);
+    assert_int_equal(s[2].verify.scheme, VERIFY_TWILIO);
+    assert_string_equal(s[2].verify.public_url, "https://hooks.example.com/hooks/twilio");
+    assert_int_equal(s[3].verify.scheme, VERIFY_META);
+    assert_string_equal((char *)s[3].verify.verify_token.bytes, "gh-secret");
+    /* gitlab is the token scheme in its own header, so the drain drops that header too. */
+    assert_int_equal(s[4].verify.scheme, VERIFY_TOKEN);
+    assert_string_equal(s[4].verify.header, "X-Gitlab-Token");
+    assert_int_equal(s[5].verify.scheme, VERIFY_STANDARD);
+    assert_int_equal(s[5].verify.secrets[0].len, sizeof(SW_BYTES) - 1);
+    assert_int_equal(s[6].verify.tolerance_s, 5);
+    assert_int_equal(s[7].verify.tolerance_s, 600);
+    assert_int_equal(s[8].verify.tolerance_s, 60);
+    assert_int_equal(s[9].verify.scheme, VERIFY_MANDRILL);
+    assert_int_equal(s[10].verify.scheme, VERIFY_POSTMARK);
+    config_free(cfg);
+}
+
+/* Every name in the scheme table loads with what it needs. */
+static void test_every_scheme_name(void **state)
+{
+    static const char *const NAMES[] = {
+        "none", "hmac", "token", "gitlab", "postmark", "github", "gitea", "shopify",
+        "bitbucket", "intercom", "typeform", "woocommerce", "meta", "twitter", "dropbox",
+        "linear", "slack", "zoom", "twitch", "stripe", "paddle", "standard-webhooks", "svix",
+        "hubspot", "square", "twilio", "mandrill", "mailchimp", "discord", "sendgrid",
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(NAMES); i++) {
+        const struct sig_scheme_info *info = sig_scheme_find(NAMES[i]);
+        char *text;
+        struct config *cfg;
+
+        assert_non_null(info);
+        text = xasprintf(
+            "{'store': {'url': 'file:///spool'}, 'sources': [{'name': 'a', 'path': '/a',"
+            " 'verify': {'scheme': '%s'%s%s%s%s%s}, 'idempotency': {'header': 'X-Id'}}]}",
+            NAMES[i],
+            (info->needs & SIG_WHSEC_SECRETS)    ? ", 'secrets': ['" SW_SECRET "']"
+            : (info->needs & SIG_NEEDS_SECRETS) ? ", 'secrets': ['u:p']"
+                                                : "",
+            (info->needs & SIG_NEEDS_HEADER) ? ", 'header': 'X-Sig'" : "",
+            (info->needs & SIG_NEEDS_PUBLIC_URL) ? ", 'public_url': 'https://h.example/x'" : "",
+            (info->needs & SIG_NEEDS_VERIFY_TOKEN) ? ", 'verify_token': 'vt'" : "",
+            (info->needs & SIG_KEY_ED25519)
+                ? ", 'public_key': '" ED25519_HEX "'"
+                : (info->needs & SIG_KEY_P256) ? ", 'public_key': '" P256_SPKI "'" : "");
+        cfg = parse_ok(text);
+        assert_int_equal(cfg->sources[0].verify.scheme, info->scheme);
+        config_free(cfg);
+        free(text);
+    }
+    assert_null(sig_scheme_find("githib"));
 }
 
 static void test_config_path(void **state)
@@ -409,6 +528,57 @@ static const struct bad_case BAD_CASES[] = {
      "{" STORE ", 'sources': [" SRC("a", "/a") ", " SRC("b", "/b") ", {'name': 'c', 'path': '/c',"
      " 'verify': {'scheme': 'githib', 'secrets': ['x']}, " IDEM "}]}",
      "sources[2].verify.scheme: unknown scheme \"githib\""},
+    {"discord without public_key", VERIFY("{'scheme': 'discord'}"),
+     "sources[0].verify.public_key: missing"},
+    {"discord key not hex", VERIFY("{'scheme': 'discord', 'public_key': 'xyz'}"),
+     "sources[0].verify.public_key: must be hex"},
+    {"discord key too short", VERIFY("{'scheme': 'discord', 'public_key': 'd75a9801'}"),
+     "sources[0].verify.public_key: not an Ed25519 public key (32 bytes)"},
+    {"discord with secrets",
+     VERIFY("{'scheme': 'discord', 'public_key': '" ED25519_HEX "', 'secrets': ['x']}"),
+     "sources[0].verify.secrets: not used by scheme \"discord\""},
+    {"sendgrid key not base64", VERIFY("{'scheme': 'sendgrid', 'public_key': '" ED25519_HEX "!'}"),
+     "sources[0].verify.public_key: must be base64"},
+    {"sendgrid key on another curve",
+     VERIFY("{'scheme': 'sendgrid', 'public_key': '" P384_SPKI "'}"),
+     "sources[0].verify.public_key: not a DER SubjectPublicKeyInfo of a P-256 (prime256v1) key"},
+    {"sendgrid key with text after its padding",
+     VERIFY("{'scheme': 'sendgrid', 'public_key': '" P256_SPKI "AAAA'}"),
+     "sources[0].verify.public_key: must be base64"},
+    {"public_key on github",
+     VERIFY("{'scheme': 'github', 'secrets': ['x'], 'public_key': '" ED25519_HEX "'}"),
+     "sources[0].verify.public_key: not used by scheme \"github\""},
+    {"twilio without public_url", VERIFY("{'scheme': 'twilio', 'secrets': ['x']}"),
+     "sources[0].verify.public_url: missing"},
+    {"public_url not absolute",
+     VERIFY("{'scheme': 'square', 'secrets': ['x'], 'public_url': '/hooks/square'}"),
+     "sources[0].verify.public_url: must be an absolute http:// or https:// URL"},
+    {"public_url with a query",
+     VERIFY("{'scheme': 'hubspot', 'secrets': ['x'], 'public_url': 'https://h.example/x?a=1'}"),
+     "sources[0].verify.public_url: must not hold a query or fragment: the request's own query "
+     "is signed after it"},
+    {"public_url with a space",
+     VERIFY("{'scheme': 'mandrill', 'secrets': ['x'], 'public_url': 'https://h.example/a b'}"),
+     "sources[0].verify.public_url: must not hold spaces or control characters"},
+    {"public_url on github",
+     VERIFY("{'scheme': 'github', 'secrets': ['x'], 'public_url': 'https://h.example/x'}"),
+     "sources[0].verify.public_url: not used by scheme \"github\""},
+    {"meta without verify_token", VERIFY("{'scheme': 'meta', 'secrets': ['x']}"),
+     "sources[0].verify.verify_token: missing"},
+    {"meta verify_token unset",
+     VERIFY("{'scheme': 'meta', 'secrets': ['x'], 'verify_token': 'env:HS_TEST_UNSET'}"),
+     "sources[0].verify.verify_token: environment variable HS_TEST_UNSET is not set"},
+    {"verify_token on slack", VERIFY("{'scheme': 'slack', 'secrets': ['x'], 'verify_token': 'v'}"),
+     "sources[0].verify.verify_token: not used by scheme \"slack\""},
+    {"gitlab with a header", VERIFY("{'scheme': 'gitlab', 'secrets': ['x'], 'header': 'X-T'}"),
+     "sources[0].verify.header: not used by scheme \"gitlab\""},
+    {"postmark secret without a colon", VERIFY("{'scheme': 'postmark', 'secrets': ['nocolon']}"),
+     "sources[0].verify.secrets[0]: must be user:password, as in the webhook URL given to "
+     "Postmark"},
+    {"tolerance_s on twilio",
+     VERIFY("{'scheme': 'twilio', 'secrets': ['x'], 'public_url': 'https://h/x', "
+            "'tolerance_s': 5}"),
+     "sources[0].verify.tolerance_s: not used by scheme \"twilio\""},
     {"missing store.url", WITH_STORE("{}"), "store.url: missing"},
     {"missing store", "{'sources': [" SRC("a", "/a") "]}", "store: missing"},
     {"duplicate source name", "{" STORE ", 'sources': [" SRC("a", "/a") ", " SRC("a", "/b") "]}",
@@ -474,9 +644,10 @@ static const struct bad_case BAD_CASES[] = {
     {"verify not an object", VERIFY("[]"), "sources[0].verify: must be an object"},
     {"unknown verify key", VERIFY("{'scheme': 'none', 'secret': 'x'}"),
      "sources[0].verify.secret: unknown key (expected one of: scheme, secrets, tolerance_s, "
-     "header, algorithm, encoding, prefix)"},
+     "header, algorithm, encoding, prefix, public_key, public_url, verify_token)"},
     {"unknown key sourcs", "{" STORE ", 'sourcs': []}",
-     "sourcs: unknown key (expected one of: store, max_backlog, sources, drain, handler)"},
+     "sourcs: unknown key (expected one of: store, max_backlog, backlog_stale_s, sources, "
+     "drain, handler)"},
     {"unknown source key", ONE(NONE ", " IDEM ", 'max_bdy': 5"),
      "sources[0].max_bdy: unknown key (expected one of: name, path, max_body, require_json, "
      "verify, idempotency, destination)"},
@@ -509,6 +680,8 @@ static const struct bad_case BAD_CASES[] = {
     {"unknown handler key", WITH_TOP("'handler': {'workers': 4}"),
      "handler.workers: unknown key (expected one of: read_timeout_ms)"},
     {"max_backlog zero", WITH_TOP("'max_backlog': 0"), "max_backlog: must be at least 1"},
+    {"backlog_stale_s zero", WITH_TOP("'backlog_stale_s': 0"),
+     "backlog_stale_s: must be between 1 and 31622400"},
     {"max_body zero", ONE("'max_body': 0, " NONE ", " IDEM),
      "sources[0].max_body: must be between 1 and 67108864"},
     {"max_body over 64 MiB", ONE("'max_body': 67108865, " NONE ", " IDEM),
@@ -580,7 +753,7 @@ static const struct bad_case BAD_CASES[] = {
      "sources[0].destination.timeout: unknown key (expected one of: url, timeout_ms, "
      "connect_timeout_ms, sign, max_per_second, breaker_failures, breaker_pause_s)"},
     {"store url scheme", WITH_STORE("{'url': '/var/spool'}"),
-     "store.url: must be s3://BUCKET[/PREFIX]?endpoint=HOST:PORT&tls=0|1 or "
+     "store.url: must be s3://BUCKET[/PREFIX][?endpoint=HOST:PORT&region=R...] or "
      "file:///ABSOLUTE/DIR"},
     {"file url with host", WITH_STORE("{'url': 'file://host/dir'}"),
      "store.url: must be file:///ABSOLUTE/DIR"},
@@ -594,16 +767,30 @@ static const struct bad_case BAD_CASES[] = {
      "store.url: invalid prefix \"a//b\""},
     {"s3 dot-dot prefix", WITH_STORE("{'url': 's3://bucket/../b?endpoint=h:1'}"),
      "store.url: invalid prefix \"../b\""},
-    {"s3 no endpoint", WITH_STORE("{'url': 's3://bucket'}"),
-     "store.url: missing ?endpoint=HOST:PORT"},
+    {"s3 v2 without endpoint", WITH_STORE("{'url': 's3://bucket?sig=v2'}"),
+     "store.url: sig=v2 needs endpoint=HOST:PORT (AWS itself takes sig=v4)"},
+    {"s3 bad region", WITH_STORE("{'url': 's3://bucket?region=EU'}"),
+     "store.url: region \"EU\" is not a region name ([a-z0-9_-]{1,64})"},
+    {"s3 bad sig", WITH_STORE("{'url': 's3://bucket?sig=v3'}"),
+     "store.url: sig must be v4 or v2, not \"v3\""},
+    {"s3 bad style", WITH_STORE("{'url': 's3://bucket?style=dns'}"),
+     "store.url: style must be path or virtual, not \"dns\""},
+    {"s3 region twice", WITH_STORE("{'url': 's3://bucket?region=a&region=b'}"),
+     "store.url: region given twice"},
+    {"s3 relative ca_file", WITH_STORE("{'url': 's3://bucket?ca_file=ca.pem'}"),
+     "store.url: ca_file \"ca.pem\" is not an absolute path"},
+    {"session token on a file store",
+     WITH_STORE("{'url': 'file:///spool', 'session_token': 't'}"),
+     "store.session_token: not used by file:// stores"},
     {"s3 endpoint without port", WITH_STORE("{'url': 's3://bucket?endpoint=minio'}"),
      "store.url: endpoint \"minio\" is not HOST:PORT"},
     {"s3 endpoint port 0", WITH_STORE("{'url': 's3://bucket?endpoint=minio:0'}"),
      "store.url: endpoint \"minio:0\" is not HOST:PORT"},
     {"s3 bad tls", WITH_STORE("{'url': 's3://bucket?endpoint=h:1&tls=yes'}"),
      "store.url: tls must be 0 or 1"},
-    {"s3 unknown parameter", WITH_STORE("{'url': 's3://bucket?endpoint=h:1&region=x'}"),
-     "store.url: unknown parameter \"region=x\" (expected endpoint, tls)"},
+    {"s3 unknown parameter", WITH_STORE("{'url': 's3://bucket?endpoint=h:1&zone=x'}"),
+     "store.url: unknown parameter \"zone=x\" (expected endpoint, region, sig, style, tls, "
+     "ca_file)"},
     {"s3 missing access key", WITH_STORE("{'url': 's3://bucket?endpoint=h:1', 'secret_key': 'b'}"),
      "store.access_key: missing"},
     {"s3 secret key unset",
@@ -611,7 +798,8 @@ static const struct bad_case BAD_CASES[] = {
                 "'secret_key': 'env:HS_TEST_UNSET'}"),
      "store.secret_key: environment variable HS_TEST_UNSET is not set"},
     {"unknown store key", WITH_STORE("{'url': 'file:///spool', 'bucket': 'x'}"),
-     "store.bucket: unknown key (expected one of: url, access_key, secret_key, timeout_ms)"},
+     "store.bucket: unknown key (expected one of: url, access_key, secret_key, timeout_ms, "
+     "session_token)"},
     {"syntax error in memory", "{'store': }", "config:1:11: unexpected token"},
     /* jansson quotes the token it stopped at: here a literal secret, which must not be
      * logged. */
@@ -649,7 +837,9 @@ int main(void)
     static const struct CMUnitTest fixed[] = {
         cmocka_unit_test(test_design_example), cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_full_options),   cmocka_unit_test(test_secret_sources),
+        cmocka_unit_test(test_aws_store),
         cmocka_unit_test(test_config_path),    cmocka_unit_test(test_load_file),
+        cmocka_unit_test(test_provider_schemes), cmocka_unit_test(test_every_scheme_name),
     };
     struct CMUnitTest tests[ARRAY_LEN(fixed) + ARRAY_LEN(LOAD_CASES) + ARRAY_LEN(BAD_CASES)];
     size_t n = 0;

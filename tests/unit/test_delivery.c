@@ -114,8 +114,11 @@ static void headers_signed_verify(void **state)
     v.n_secrets = 1;
     v.tolerance_s = 300;
     error_clear(&err);
-    assert_int_equal(sig_verify(&v, &out, body, strlen(body), meta.now_s, &err), 0);
-    assert_int_not_equal(sig_verify(&v, &out, "{}", 2, meta.now_s, &err), 0);
+    assert_int_equal(sig_verify(&v, &(struct sig_request){"POST", "", &out, body, strlen(body)},
+                                meta.now_s, &err),
+                     0);
+    assert_int_not_equal(
+        sig_verify(&v, &(struct sig_request){"POST", "", &out, "{}", 2}, meta.now_s, &err), 0);
     free(key.bytes);
     headers_free(&orig);
     headers_free(&out);

@@ -38,7 +38,7 @@ static struct envelope *build_parse(const void *key, size_t key_len, const void 
     headers_init(&h);
     headers_add(&h, "Content-Type", "application/json");
     headers_add(&h, "X-GitHub-Event", "push");
-    text = envelope_build("github", key, key_len, T0, &req, body, body_len, &len);
+    text = envelope_build("github", key, key_len, T0, &req, NULL, body, body_len, &len);
     headers_free(&h);
     assert_int_equal(strlen(text), len);
     error_clear(&err);
@@ -148,7 +148,7 @@ static void test_headers_latin1(void **state)
     headers_add(&in, "X-Name", "caf\xe9");
     headers_add(&in, "X-Dup", "1");
     headers_add(&in, "x-dup", "2");
-    text = envelope_build("s", "k", 1, T0, &req, "b", 1, &len);
+    text = envelope_build("s", "k", 1, T0, &req, NULL, "b", 1, &len);
     headers_free(&in);
     assert_non_null(strstr(text, "\"path\":\"/caf\xc3\xa9\",\"query\":\"q=\xc3\xbf\""));
     error_clear(&err);
@@ -250,6 +250,7 @@ static void test_reset_delivery(void **state)
     size_t len;
 
     (void)state;
+    assert_null(envelope_replayed_at(e));
     envelope_reset_delivery(e, T0);
     dumped = envelope_dump(e, 0, &len);
     assert_null(strstr(dumped, "history"));
@@ -262,9 +263,12 @@ static void test_reset_delivery(void **state)
     envelope_add_attempt(e, T0 + 2000, 0, "timeout", 15000);
     envelope_reset_delivery(e, T0 + 3000);
     dumped = envelope_dump(e, 0, &len);
-    /* Nothing is left at the top level between the body and the history. */
+    /* Nothing is left at the top level between the body and the history but the mark
+     * of the latest replay. */
+    assert_string_equal(envelope_replayed_at(e), "2026-11-22T03:04:08.123Z");
     assert_non_null(strstr(
-        dumped, "\"body_encoding\":\"utf8\",\"history\":["
+        dumped, "\"body_encoding\":\"utf8\",\"replayed_at\":\"2026-11-22T03:04:08.123Z\","
+                "\"history\":["
                 "{\"replayed_at\":\"2026-11-22T03:04:06.123Z\",\"attempts\":"
                 "[{\"at\":\"2026-11-22T03:04:05.123Z\",\"status\":500,\"ms\":7}],"
                 "\"outcome\":{\"state\":\"dead\",\"at\":\"2026-11-22T03:04:05.123Z\","

@@ -13,9 +13,10 @@
  *   file outside the spool layout; a webhook already in done/ is never delivered again.
  *   The outage ends after the pass it began in.
  *
- *   replay: dead/ webhooks back to pending/; each is in one or the other, never neither.
- *   And done/ webhooks replayed while a drain runs: none lost to the drain's duplicate
- *   check (a race, so rounds are run until one loses a webhook or all pass).
+ *   replay: dead/ webhooks back to pending/; a replay deletes nothing, so each stays in
+ *   dead/ and is in pending/ too once the replay succeeded. And done/ webhooks replayed
+ *   while a drain runs: none lost to the drain's duplicate check (a race, so rounds are
+ *   run until one loses a webhook or all pass).
  *
  * The sweep covers every call number from 0 to the number of calls the scenario makes
  * without faults (that last one fails nothing: the control). Run under the sanitizer
@@ -27,20 +28,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
 #include <dirent.h>
-#include <errno.h>
 #include <jansson.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,29 +50,10 @@
 #include "log.h"
 #include "store.h"
 #include "xmalloc.h"
-#include "loopback.h"
+#include "dest.h"
 
 #define SEEDED 3         /* webhooks a drain scenario starts with */
 #define MAX_PASSES 12    /* far above what any scenario needs: more means a stuck object */
-#define DEST_KEYS_MAX 16 /* distinct Idempotency-Keys the destination tells apart */
-#define DEST_REQUEST_MAX 65536
-
-/* The destination: one request per connection, 500 under /fail, else 200. */
-struct dest_hit {
-    char key[KEY_ENCODED_MAX + 1];
-    int n;
-};
-
-struct dest {
-    int fd;      /* listening */
-    int wake[2]; /* a byte on wake[1] stops the thread */
-    int port;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    struct dest_hit hits[DEST_KEYS_MAX];
-    size_t n_hits;
-    int bad; /* requests it could not read or place; checked by the test thread */
-};
 
 struct fixture {
     char dir[64];
@@ -86,169 +61,6 @@ struct fixture {
     struct store *store;
     struct dest dest;
 };
-
-/* The value of header name in the request head [data, end), copied into out; 0 found. */
-static int request_header(const char *data, const char *end, const char *name, char *out,
-                          size_t cap)
-{
-    size_t n = strlen(name);
-    const char *line = strstr(data, "\r\n");
-
-    while (line != NULL && line + 2 < end) {
-        const char *next;
-        const char *v;
-
-        line += 2;
-        next = strstr(line, "\r\n");
-        if (next == NULL || next > end)
-            return -1;
-        if (strncasecmp(line, name, n) == 0 && line[n] == ':') {
-            v = line + n + 1;
-            while (*v == ' ')
-                v++;
-            if ((size_t)(next - v) >= cap)
-                return -1;
-            memcpy(out, v, (size_t)(next - v));
-            out[next - v] = '\0';
-            return 0;
-        }
-        line = next;
-    }
-    return -1;
-}
-
-static void dest_count(struct dest *d, const char *key)
-{
-    size_t i;
-
-    pthread_mutex_lock(&d->lock);
-    for (i = 0; i < d->n_hits && strcmp(d->hits[i].key, key) != 0; i++)
-        ;
-    if (i == d->n_hits && d->n_hits < DEST_KEYS_MAX) {
-        snprintf(d->hits[i].key, sizeof(d->hits[i].key), "%s", key);
-        d->hits[i].n = 0;
-        d->n_hits++;
-    }
-    if (i < d->n_hits)
-        d->hits[i].n++;
-    else
-        d->bad++;
-    pthread_mutex_unlock(&d->lock);
-}
-
-/* Reads one whole request (head and Content-Length body), counts it and answers. */
-static void dest_answer(struct dest *d, int conn)
-{
-    static char req[DEST_REQUEST_MAX + 1];
-    char key[KEY_ENCODED_MAX + 1];
-    char length[32];
-    const char *end = NULL;
-    const char *answer;
-    size_t len = 0;
-    ssize_t got;
-
-    for (;;) {
-        got = read(conn, req + len, DEST_REQUEST_MAX - len);
-        if (got <= 0)
-            break;
-        len += (size_t)got;
-        req[len] = '\0';
-        end = strstr(req, "\r\n\r\n");
-        if (end != NULL && request_header(req, end + 2, "Content-Length", length,
-                                          sizeof(length)) == 0 &&
-            len >= (size_t)(end + 4 - req) + strtoul(length, NULL, 10))
-            break;
-        end = NULL;
-    }
-    if (end == NULL || request_header(req, end + 2, "Idempotency-Key", key, sizeof(key)) != 0) {
-        pthread_mutex_lock(&d->lock);
-        d->bad++;
-        pthread_mutex_unlock(&d->lock);
-        close(conn);
-        return;
-    }
-    dest_count(d, key);
-    answer = strncmp(req, "POST /fail ", 11) == 0
-                 ? "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
-                   "Connection: close\r\n\r\n"
-                 : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-    /* A client that gave up is the drain's business; the test sees it in the spool. */
-    (void)send(conn, answer, strlen(answer), MSG_NOSIGNAL);
-    close(conn);
-}
-
-static void *dest_main(void *arg)
-{
-    struct dest *d = arg;
-
-    for (;;) {
-        struct pollfd p[2] = {{d->fd, POLLIN, 0}, {d->wake[0], POLLIN, 0}};
-        int conn;
-
-        if (poll(p, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (p[1].revents != 0)
-            break;
-        conn = accept(d->fd, NULL, NULL);
-        if (conn >= 0)
-            dest_answer(d, conn);
-    }
-    return NULL;
-}
-
-static void dest_start(struct dest *d)
-{
-    memset(d, 0, sizeof(*d));
-    pthread_mutex_init(&d->lock, NULL);
-    d->fd = loopback_listen(64, &d->port);
-    assert_true(d->fd >= 0);
-    assert_int_equal(pipe(d->wake), 0);
-    assert_int_equal(pthread_create(&d->thread, NULL, dest_main, d), 0);
-}
-
-static void dest_stop(struct dest *d)
-{
-    assert_int_equal(write(d->wake[1], "x", 1), 1);
-    pthread_join(d->thread, NULL);
-    close(d->wake[0]);
-    close(d->wake[1]);
-    close(d->fd);
-    pthread_mutex_destroy(&d->lock);
-}
-
-/* Requests seen for key since the last dest_reset. */
-static int dest_hits(struct dest *d, const char *key)
-{
-    int n = 0;
-
-    pthread_mutex_lock(&d->lock);
-    for (size_t i = 0; i < d->n_hits; i++) {
-        if (strcmp(d->hits[i].key, key) == 0)
-            n = d->hits[i].n;
-    }
-    pthread_mutex_unlock(&d->lock);
-    return n;
-}
-
-static int dest_bad(struct dest *d)
-{
-    int bad;
-
-    pthread_mutex_lock(&d->lock);
-    bad = d->bad;
-    pthread_mutex_unlock(&d->lock);
-    return bad;
-}
-
-static void dest_reset(struct dest *d)
-{
-    pthread_mutex_lock(&d->lock);
-    d->n_hits = 0;
-    pthread_mutex_unlock(&d->lock);
-}
 
 /* The spool's files, read from the directory itself rather than through the store. */
 struct names {
@@ -579,7 +391,7 @@ static char *webhook_text(const char *source, const char *key, int done, size_t 
 
     headers_init(&h);
     headers_add(&h, "Content-Type", "application/json");
-    text = envelope_build(source, key, strlen(key), clock_now_ms(), &req, body, strlen(body),
+    text = envelope_build(source, key, strlen(key), clock_now_ms(), &req, NULL, body, strlen(body),
                           len);
     if (done) {
         error_clear(&err);
@@ -794,9 +606,10 @@ static void drain_concurrent_every_call_fails_in_turn(void **state)
 }
 
 /*
- * The operator's replay under the same faults: every dead/ webhook stays in dead/ or is
- * in pending/ (or both), never in neither; exit 0 only with all of them in pending/
- * alone; and the operator's second replay, with the store back, finishes the job.
+ * The operator's replay under the same faults: every dead/ webhook stays in dead/ (the
+ * drain removes it once the replay is delivered, never the replay); exit 0 only with all
+ * of them in pending/ too; and the operator's second replay, with the store back,
+ * finishes the job.
  */
 static void replay_every_call_fails_in_turn(void **state)
 {
@@ -835,27 +648,29 @@ static void replay_every_call_fails_in_turn(void **state)
                 int in_pending = access(pending, F_OK) == 0;
                 int in_dead = access(dead, F_OK) == 0;
 
-                if (!in_pending && !in_dead)
-                    fail_msg("replay, fault at call %ld (count %ld): k%d lost", n, counts[k],
-                             i);
-                if (rc == 0 && (in_dead || !in_pending))
-                    fail_msg("replay, fault at call %ld (count %ld): exit 0, k%d not moved", n,
+                if (!in_dead)
+                    fail_msg("replay, fault at call %ld (count %ld): k%d deleted from dead/", n,
                              counts[k], i);
+                if (rc == 0 && !in_pending)
+                    fail_msg("replay, fault at call %ld (count %ld): exit 0, k%d not replayed",
+                             n, counts[k], i);
                 free(dead);
                 free(pending);
             }
             assert_int_equal(admin_run(fx->store, 4, argv, sink, sink), 0);
             spool_files(fx, &files);
-            assert_int_equal(files.n, SEEDED);
+            assert_int_equal(files.n, 2 * SEEDED);
             for (int i = 1; i <= SEEDED; i++) {
-                snprintf(key, sizeof(key), "pending/ok/k%d", i);
+                snprintf(key, sizeof(key), "dead/ok/k%d", i);
                 assert_string_equal(files.v[i - 1], key);
+                snprintf(key, sizeof(key), "pending/ok/k%d", i);
+                assert_string_equal(files.v[SEEDED + i - 1], key);
             }
             names_free(&files);
         }
     }
-    /* A listing, and a get, put and del per webhook. */
-    assert_true(total >= 1 + 3 * SEEDED);
+    /* A listing, and a get and put per webhook. */
+    assert_true(total >= 1 + 2 * SEEDED);
     fclose(sink);
 }
 
@@ -892,12 +707,10 @@ static void *drain_loop_main(void *arg)
 #define RACE_ROUNDS 5
 
 /*
- * replay from done/ while a drain runs: a drain pass that lists pending/SOURCE/KEY after
- * the replay wrote it, and looks for done/SOURCE/KEY before the replay deleted it,
- * deletes pending/ as a duplicate. Every webhook must still end in pending/ or done/
- * (delivered again), never in neither. Without the replay's second write of pending/,
- * the first round loses some; the narrower window the drain closes (its delete landing
- * after that second write) shows only over thousands of rounds.
+ * replay from done/ while a drain runs: a drain pass meets pending/SOURCE/KEY beside
+ * done/SOURCE/KEY at every step of the replay. Every webhook must still end in pending/
+ * or done/ (delivered again), never in neither: the replay deletes nothing, and the
+ * drain tells the replay from a provider's duplicate by its "replayed_at".
  */
 static void replay_done_while_draining_loses_nothing(void **state)
 {

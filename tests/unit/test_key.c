@@ -18,6 +18,12 @@
 #include "key.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+/* Hex digits of the length a hashed name has (64), one short, and not hex. */
+#define HEX64 "7ffe4ce6d10a40a0c0343b1932b4c5636c4a9914f7ad186c09a37dccc5a9a24a"
+#define HEX63 "7ffe4ce6d10a40a0c0343b1932b4c5636c4a9914f7ad186c09a37dccc5a9a24"
+#define HEX64_UPPER "7FFE4CE6D10A40A0C0343B1932B4C5636C4A9914F7AD186C09A37DCCC5A9A24A"
+#define NON_HEX64 "gggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg"
+#define HASHED_LOOKALIKE "sha256-" HEX64
 
 struct encode_case {
     const char *name;
@@ -42,6 +48,14 @@ static const struct encode_case ENCODE_CASES[] = {
     {"encode: backslash and colon", "a\\b:c", 5, "a%5Cb%3Ac"},
     {"encode: newline", "a\r\n", 3, "a%0D%0A"},
     {"encode: empty", "", 0, ""},
+    /* A raw key that reads like a hashed name must not name a hashed key's object. */
+    {"encode: raw key reading sha256-<64 hex> gets %73", "sha256-" HEX64, 71, "%73ha256-" HEX64},
+    {"encode: sha256- + 63 hex stays", "sha256-" HEX63, 70, "sha256-" HEX63},
+    {"encode: sha256- + 65 hex stays", "sha256-" HEX64 "0", 72, "sha256-" HEX64 "0"},
+    {"encode: sha256- + uppercase hex stays", "sha256-" HEX64_UPPER, 71, "sha256-" HEX64_UPPER},
+    {"encode: sha256- + 64 non-hex stays", "sha256-" NON_HEX64, 71, "sha256-" NON_HEX64},
+    {"encode: escaped byte never reads hashed", "sha256-" HEX63 "/", 71,
+     "sha256-" HEX63 "%2F"},
 };
 
 /* Long keys, made of count times fill, then tail. */
@@ -270,6 +284,29 @@ static void test_decode_round_trip(void **state)
     decoded = key_decode("sha256-00ff", &len);
     assert_string_equal(decoded, "sha256-00ff");
     free(decoded);
+    /* The raw key that reads like a hashed name comes back from its %73 form. */
+    encoded = key_encode(HASHED_LOOKALIKE, strlen(HASHED_LOOKALIKE));
+    assert_string_equal(encoded, "%73ha256-" HEX64);
+    decoded = key_decode(encoded, &len);
+    assert_string_equal(decoded, HASHED_LOOKALIKE);
+    free(encoded);
+    free(decoded);
+}
+
+/* The fallback's hashed name: "sha256-" + the body's SHA-256, never a raw key's encoding. */
+static void test_hashed_names_and_raw_keys_are_disjoint(void **state)
+{
+    char *fallback;
+    char *raw;
+
+    (void)state;
+    fallback = key_hashed("{}", 2);
+    assert_string_equal(fallback,
+                        "sha256-44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+    raw = key_encode(fallback, strlen(fallback));
+    assert_string_not_equal(raw, fallback);
+    free(raw);
+    free(fallback);
 }
 
 int main(void)
@@ -278,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_object_longest), cmocka_unit_test(test_source_valid),
         cmocka_unit_test(test_state_names),    cmocka_unit_test(test_hash),
         cmocka_unit_test(test_decode_round_trip),
+        cmocka_unit_test(test_hashed_names_and_raw_keys_are_disjoint),
     };
     struct CMUnitTest tests[ARRAY_LEN(fixed) + ARRAY_LEN(ENCODE_CASES) + ARRAY_LEN(LONG_CASES) +
                             ARRAY_LEN(OBJECT_CASES) + ARRAY_LEN(BAD_OBJECTS)];

@@ -100,11 +100,29 @@ struct sig_case {
     enum digest_alg algorithm;
     enum verify_encoding encoding;
     const char *prefix;
+    /* URL-signing schemes only */
+    const char *public_url;
+    const char *query;
+    long tolerance_s; /* 0: CONFIG_DEFAULT_TOLERANCE_S */
 };
 
 /* The hmac/token fields of a row for any other scheme, and of a token row. */
-#define NO_HMAC NULL, DIGEST_SHA256, VERIFY_HEX, NULL
-#define TOKEN_IN(name) name, DIGEST_SHA256, VERIFY_HEX, NULL
+#define NO_HMAC NULL, DIGEST_SHA256, VERIFY_HEX, NULL, NULL, NULL, 0
+#define TOKEN_IN(name) name, DIGEST_SHA256, VERIFY_HEX, NULL, NULL, NULL, 0
+/* A URL-signing row: the public_url configured and the request's query. */
+#define AT_URL(url, query) NULL, DIGEST_SHA256, VERIFY_HEX, NULL, url, query, 0
+
+/*
+ * Twilio's "Validating requests" example: auth token 12345, the URL
+ * https://mycompany.com/myapp.php?foo=1&bar=2 and five POST parameters.
+ */
+#define TW_SECRET "12345"
+#define TW_URL "https://mycompany.com/myapp.php"
+#define TW_QUERY "foo=1&bar=2"
+#define TW_BODY                                                                                    \
+    "CallSid=CA1234567890ABCDE&Caller=%2B12349013030&Digits=1234&From=%2B12349013030&To="         \
+    "%2B18005551212"
+#define TW_SIG "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
 
 static const struct sig_case CASES[] = {
     /* github */
@@ -300,28 +318,28 @@ static const struct sig_case CASES[] = {
     /* hmac (generic) */
     {"hmac sha1 hex with prefix", VERIFY_HMAC, {HM_SECRET},
      {{"X-Signature", "sha1=" HM_SHA1_HEX}}, HM_BODY, 0, NULL,
-     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1="},
+     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1=", NULL, NULL, 0},
     {"hmac sha512 base64", VERIFY_HMAC, {HM_SECRET},
      {{"X-Signature", HM_SHA512_B64}}, HM_BODY, 0, NULL,
-     "X-Signature", DIGEST_SHA512, VERIFY_BASE64, NULL},
+     "X-Signature", DIGEST_SHA512, VERIFY_BASE64, NULL, NULL, NULL, 0},
     {"hmac sha256 uppercase hex", VERIFY_HMAC, {"other", HM_SECRET},
      {{"X-Signature", HM_SHA256_HEX_UPPER}}, HM_BODY, 0, NULL,
-     "X-Signature", DIGEST_SHA256, VERIFY_HEX, NULL},
+     "X-Signature", DIGEST_SHA256, VERIFY_HEX, NULL, NULL, NULL, 0},
     {"hmac missing prefix", VERIFY_HMAC, {HM_SECRET},
      {{"X-Signature", HM_SHA1_HEX}}, HM_BODY, 0, BAD,
-     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1="},
+     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1=", NULL, NULL, 0},
     {"hmac other algorithm", VERIFY_HMAC, {HM_SECRET},
      {{"X-Signature", HM_SHA256_HEX_UPPER}}, HM_BODY, 0, BAD,
-     "X-Signature", DIGEST_SHA512, VERIFY_HEX, NULL},
+     "X-Signature", DIGEST_SHA512, VERIFY_HEX, NULL, NULL, NULL, 0},
     {"hmac wrong secret", VERIFY_HMAC, {"generic-kez"},
      {{"X-Signature", "sha1=" HM_SHA1_HEX}}, HM_BODY, 0, BAD,
-     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1="},
+     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1=", NULL, NULL, 0},
     {"hmac hex sent to a base64 source", VERIFY_HMAC, {HM_SECRET},
      {{"X-Signature", HM_SHA1_HEX}}, HM_BODY, 0, BAD,
-     "X-Signature", DIGEST_SHA1, VERIFY_BASE64, NULL},
+     "X-Signature", DIGEST_SHA1, VERIFY_BASE64, NULL, NULL, NULL, 0},
     {"hmac missing header", VERIFY_HMAC, {HM_SECRET},
      {{"X-Other", "sha1=" HM_SHA1_HEX}}, HM_BODY, 0, MISSING,
-     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1="},
+     "X-Signature", DIGEST_SHA1, VERIFY_HEX, "sha1=", NULL, NULL, 0},
 
     /* token */
     {"token matches", VERIFY_TOKEN, {"gitlab-token-1"},
@@ -339,8 +357,93 @@ static const struct sig_case CASES[] = {
     {"token empty", VERIFY_TOKEN, {"gitlab-token-1"}, {{"X-Gitlab-Token", ""}}, "{}", 0,
      MISSING, TOKEN_IN("X-Gitlab-Token")},
 
+    /* twilio */
+    {"twilio published example", VERIFY_TWILIO, {TW_SECRET}, {{"X-Twilio-Signature", TW_SIG}},
+     TW_BODY, 0, NULL, AT_URL(TW_URL, TW_QUERY)},
+    {"twilio parameters in another order", VERIFY_TWILIO, {TW_SECRET},
+     {{"X-Twilio-Signature", TW_SIG}},
+     "To=%2B18005551212&From=%2B12349013030&Digits=1234&Caller=%2B12349013030&CallSid="
+     "CA1234567890ABCDE",
+     0, NULL, AT_URL(TW_URL, TW_QUERY)},
+    {"twilio wrong token", VERIFY_TWILIO, {"54321"}, {{"X-Twilio-Signature", TW_SIG}}, TW_BODY, 0,
+     BAD, AT_URL(TW_URL, TW_QUERY)},
+    {"twilio other public_url", VERIFY_TWILIO, {TW_SECRET}, {{"X-Twilio-Signature", TW_SIG}},
+     TW_BODY, 0, BAD, AT_URL("https://mycompany.com/other.php", TW_QUERY)},
+    {"twilio query tampered", VERIFY_TWILIO, {TW_SECRET}, {{"X-Twilio-Signature", TW_SIG}},
+     TW_BODY, 0, BAD, AT_URL(TW_URL, "foo=1&bar=3")},
+    {"twilio parameter tampered", VERIFY_TWILIO, {TW_SECRET}, {{"X-Twilio-Signature", TW_SIG}},
+     "CallSid=CA1234567890ABCDE&Caller=%2B12349013030&Digits=1235&From=%2B12349013030&To="
+     "%2B18005551212",
+     0, BAD, AT_URL(TW_URL, TW_QUERY)},
+    {"twilio bad form escape", VERIFY_TWILIO, {TW_SECRET}, {{"X-Twilio-Signature", TW_SIG}},
+     "CallSid=%ZZ", 0, BAD, AT_URL(TW_URL, TW_QUERY)},
+    {"twilio missing header", VERIFY_TWILIO, {TW_SECRET}, {{NULL}}, TW_BODY, 0, MISSING,
+     AT_URL(TW_URL, TW_QUERY)},
+
     /* none */
     {"none accepts anything", VERIFY_NONE, {NULL}, {{NULL}}, "anything", 0, NULL, NO_HMAC},
+};
+
+/*
+ * Edge cases of the newer parsers, signed independently with Node's crypto:
+ * Twitch's RFC 3339 time with an offset and a fraction, Paddle's ts;h1 list
+ * during a secret roll and its five-second tolerance, Linear's timestamp in
+ * the body.
+ */
+#define TWITCH_BODY "{\"event\":{\"user_id\":\"1\"}}"
+#define TWITCH_SIG "sha256=f1a5ab243e70eee657e34e662aa5b71785464e380c5f7f08bbb1bba5edf8de0d"
+#define TWITCH_HEADERS(ts)                                                                        \
+    {{"Twitch-Eventsub-Message-Id", "msg-1"},                                                      \
+     {"Twitch-Eventsub-Message-Timestamp", ts},                                                    \
+     {"Twitch-Eventsub-Message-Signature", TWITCH_SIG}}
+#define PADDLE_BODY "{\"event_id\":\"evt_1\"}"
+#define PADDLE_H1 "eacffd5101a394b97b62b11cc2a696b353ff911d9bd8bdc45b79bd4697ff07e5"
+#define PADDLE_OLD_H1 "15e3033f6aa22a577cc6e21de268c4c672941c6aff3b65dcb896fcabd7425836"
+#define LINEAR_BODY "{\"action\":\"create\",\"webhookTimestamp\":1700000000000}"
+#define LINEAR_SIG "07431dbb57f886406178610d676d7f4f2637afa35f6308a12b4a299ea35c28fc"
+#define LINEAR_NO_TS_BODY "{\"action\":\"create\"}"
+#define LINEAR_NO_TS_SIG "ac9004c0f3875a2c14067c97157535c8b775f12fd3feb7410fb1e4974c1eefac"
+
+static const struct sig_case EDGE_CASES[] = {
+    {.name = "twitch offset and fraction", .scheme = VERIFY_TWITCH, .secrets = {"twitch-secret"},
+     .headers = TWITCH_HEADERS("2023-11-14T23:13:20.5+01:00"), .body = TWITCH_BODY,
+     .now_s = 1700000000, .tolerance_s = 600},
+    {.name = "twitch offset read the wrong way is stale", .scheme = VERIFY_TWITCH,
+     .secrets = {"twitch-secret"}, .headers = TWITCH_HEADERS("2023-11-14T23:13:20.5+01:00"),
+     .body = TWITCH_BODY, .now_s = 1700007200, .tolerance_s = 600, .expected = STALE},
+    {.name = "twitch signed time, other text", .scheme = VERIFY_TWITCH,
+     .secrets = {"twitch-secret"}, .headers = TWITCH_HEADERS("2023-11-14T22:13:20.5Z"),
+     .body = TWITCH_BODY, .now_s = 1700000000, .tolerance_s = 600, .expected = BAD},
+    {.name = "twitch not RFC 3339", .scheme = VERIFY_TWITCH, .secrets = {"twitch-secret"},
+     .headers = TWITCH_HEADERS("1700000000"), .body = TWITCH_BODY, .now_s = 1700000000,
+     .tolerance_s = 600, .expected = BAD},
+    {.name = "twitch February 30th", .scheme = VERIFY_TWITCH, .secrets = {"twitch-secret"},
+     .headers = TWITCH_HEADERS("2023-02-30T00:00:00Z"), .body = TWITCH_BODY,
+     .now_s = 1700000000, .tolerance_s = 600, .expected = BAD},
+    {.name = "paddle second h1 of a roll", .scheme = VERIFY_PADDLE, .secrets = {"pdl-secret"},
+     .headers = {{"Paddle-Signature", "ts=1700000000;h1=" PADDLE_OLD_H1 ";h1=" PADDLE_H1}},
+     .body = PADDLE_BODY, .now_s = 1700000004, .tolerance_s = 5},
+    {.name = "paddle old secret only", .scheme = VERIFY_PADDLE, .secrets = {"pdl-secret"},
+     .headers = {{"Paddle-Signature", "ts=1700000000;h1=" PADDLE_OLD_H1}}, .body = PADDLE_BODY,
+     .now_s = 1700000000, .tolerance_s = 5, .expected = BAD},
+    {.name = "paddle six seconds late", .scheme = VERIFY_PADDLE, .secrets = {"pdl-secret"},
+     .headers = {{"Paddle-Signature", "ts=1700000000;h1=" PADDLE_H1}}, .body = PADDLE_BODY,
+     .now_s = 1700000006, .tolerance_s = 5, .expected = STALE},
+    {.name = "paddle two timestamps", .scheme = VERIFY_PADDLE, .secrets = {"pdl-secret"},
+     .headers = {{"Paddle-Signature", "ts=1700000000;ts=1700000001;h1=" PADDLE_H1}},
+     .body = PADDLE_BODY, .now_s = 1700000000, .tolerance_s = 5, .expected = BAD},
+    {.name = "paddle no h1", .scheme = VERIFY_PADDLE, .secrets = {"pdl-secret"},
+     .headers = {{"Paddle-Signature", "ts=1700000000"}}, .body = PADDLE_BODY,
+     .now_s = 1700000000, .tolerance_s = 5, .expected = BAD},
+    {.name = "linear timestamp in the body", .scheme = VERIFY_LINEAR,
+     .secrets = {"linear-secret"}, .headers = {{"Linear-Signature", LINEAR_SIG}},
+     .body = LINEAR_BODY, .now_s = 1700000059, .tolerance_s = 60},
+    {.name = "linear a minute and two seconds late", .scheme = VERIFY_LINEAR,
+     .secrets = {"linear-secret"}, .headers = {{"Linear-Signature", LINEAR_SIG}},
+     .body = LINEAR_BODY, .now_s = 1700000062, .tolerance_s = 60, .expected = STALE},
+    {.name = "linear signed body without a timestamp", .scheme = VERIFY_LINEAR,
+     .secrets = {"linear-secret"}, .headers = {{"Linear-Signature", LINEAR_NO_TS_SIG}},
+     .body = LINEAR_NO_TS_BODY, .now_s = 1700000000, .tolerance_s = 60, .expected = BAD},
 };
 
 /* Fills s with a secret as config_load would store it for scheme. */
@@ -371,11 +474,12 @@ static void run_case(void **state)
 
     memset(&v, 0, sizeof(v));
     v.scheme = c->scheme;
-    v.tolerance_s = CONFIG_DEFAULT_TOLERANCE_S;
+    v.tolerance_s = c->tolerance_s != 0 ? c->tolerance_s : CONFIG_DEFAULT_TOLERANCE_S;
     v.header = (char *)c->header;
     v.algorithm = c->algorithm;
     v.encoding = c->encoding;
     v.prefix = (char *)c->prefix;
+    v.public_url = (char *)c->public_url;
     while (n < CASE_SECRETS_MAX && c->secrets[n] != NULL)
         n++;
     v.secrets = calloc(n != 0 ? n : 1, sizeof(*v.secrets));
@@ -388,7 +492,10 @@ static void run_case(void **state)
         headers_add(&h, c->headers[i][0], c->headers[i][1]);
     error_clear(&err);
 
-    rc = sig_verify(&v, &h, c->body, strlen(c->body), c->now_s, &err);
+    rc = sig_verify(&v,
+                    &(struct sig_request){"POST", c->query != NULL ? c->query : "", &h, c->body,
+                                          strlen(c->body)},
+                    c->now_s, &err);
 
     if (c->expected == NULL) {
         if (rc != 0)
@@ -456,9 +563,13 @@ static void test_standard_sign_round_trip(void **state)
     headers_add(&h, "Webhook-Id", "msg_2");
     headers_add(&h, "Webhook-Timestamp", "4102444800");
     headers_add(&h, "Webhook-Signature", value);
-    assert_int_equal(sig_verify(&v, &h, body, sizeof(body), 4102444800, &err), 0);
+    assert_int_equal(sig_verify(&v, &(struct sig_request){"POST", "", &h, body, sizeof(body)},
+                                4102444800, &err),
+                     0);
     /* A binary body one byte short is caught. */
-    assert_int_equal(sig_verify(&v, &h, body, sizeof(body) - 1, 4102444800, &err), -1);
+    assert_int_equal(sig_verify(&v, &(struct sig_request){"POST", "", &h, body, sizeof(body) - 1},
+                                4102444800, &err),
+                     -1);
     assert_string_equal(err.tag, BAD);
     headers_free(&h);
     free(value);
@@ -480,7 +591,7 @@ static void test_null_body(void **state)
     v.n_secrets = 1;
     headers_init(&h);
     headers_add(&h, "X-Hub-Signature-256", "sha256=" GH_EMPTY_HEX);
-    assert_int_equal(sig_verify(&v, &h, NULL, 0, 0, &err), 0);
+    assert_int_equal(sig_verify(&v, &(struct sig_request){"POST", "", &h, NULL, 0}, 0, &err), 0);
     headers_free(&h);
 }
 
@@ -501,16 +612,20 @@ static void test_extreme_now(void **state)
     headers_init(&h);
     headers_add(&h, "X-Slack-Request-Timestamp", "999999999999999999");
     headers_add(&h, "X-Slack-Signature", "v0=" SL_HEX);
-    assert_int_equal(sig_verify(&v, &h, SL_BODY, strlen(SL_BODY), INT64_MIN, &err), -1);
+    assert_int_equal(sig_verify(&v, &(struct sig_request){"POST", "", &h, SL_BODY, strlen(SL_BODY)},
+                                INT64_MIN, &err),
+                     -1);
     assert_string_equal(err.tag, STALE);
-    assert_int_equal(sig_verify(&v, &h, SL_BODY, strlen(SL_BODY), INT64_MAX, &err), -1);
+    assert_int_equal(sig_verify(&v, &(struct sig_request){"POST", "", &h, SL_BODY, strlen(SL_BODY)},
+                                INT64_MAX, &err),
+                     -1);
     assert_string_equal(err.tag, STALE);
     headers_free(&h);
 }
 
 int main(void)
 {
-    struct CMUnitTest tests[ARRAY_LEN(CASES) + 4];
+    struct CMUnitTest tests[ARRAY_LEN(CASES) + ARRAY_LEN(EDGE_CASES) + 4];
     size_t n = 0;
 
     for (size_t i = 0; i < ARRAY_LEN(CASES); i++) {
@@ -518,6 +633,13 @@ int main(void)
             .name = CASES[i].name,
             .test_func = run_case,
             .initial_state = (void *)&CASES[i],
+        };
+    }
+    for (size_t i = 0; i < ARRAY_LEN(EDGE_CASES); i++) {
+        tests[n++] = (struct CMUnitTest){
+            .name = EDGE_CASES[i].name,
+            .test_func = run_case,
+            .initial_state = (void *)&EDGE_CASES[i],
         };
     }
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_standard_sign_example);

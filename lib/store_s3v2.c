@@ -1,15 +1,18 @@
 /*
- * store_s3: the store in an S3 bucket through libs3 2.0 (Debian's libs3-dev),
- * path-style, signature V2: s3://BUCKET[/PREFIX]?endpoint=HOST:PORT&tls=0|1.
- * PREFIX, when given, goes in front of every key and comes off every listed key.
+ * store_s3v2: the store in an S3 bucket through libs3 2.0 (Debian's libs3-dev), signed
+ * with AWS signature V2, for the servers that still want it (old Ceph RGW, Riak CS):
+ * s3://BUCKET[/PREFIX]?endpoint=HOST:PORT&sig=v2[&tls=0|1][&style=virtual]. Everything
+ * else goes through store_s3v4.c. PREFIX, when given, goes in front of every key and
+ * comes off every listed key.
  *
  * libs3 2.0 has no timeout argument, so every request runs in an S3RequestContext
- * that this file drives with select() until the call's deadline (timeout_ms
- * after the store call began). Each thread keeps one context between calls, so
- * its curl multi handle keeps connections alive (no TCP or TLS handshake per
- * webhook); a call that times out destroys it, which aborts the transfer, and
- * the next call starts a new one. The callbacks fill a per-call struct on the caller's stack, and the
- * driver is read-only after open: a handle is shared by threads without locks.
+ * that this file drives, waiting with poll() (see context_wait), until the call's
+ * deadline (timeout_ms after the store call began). Each thread keeps one context
+ * between calls, so its curl multi handle keeps connections alive (no TCP or TLS
+ * handshake per webhook); a call that times out destroys it, which aborts the
+ * transfer, and the next call starts a new one. The callbacks fill a per-call struct
+ * on the caller's stack, and the driver is read-only after open: a handle is shared
+ * by threads without locks.
  *
  * libs3 2.0 quirks handled here:
  *   - the x-amz-copy-source header carries the source key verbatim, and servers
@@ -24,7 +27,9 @@
  *   - a put or copy racing a delete in the same "directory" may be refused with
  *     AccessDenied (see raced).
  */
+#define _GNU_SOURCE /* dlvsym */
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <libs3.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -38,11 +43,12 @@
 
 #include "clock.h"
 #include "codec.h"
+#include "s3_url.h"
 #include "store_backend.h"
 #include "xmalloc.h"
 
 #define S3_LIST_PAGE_MAX 1000 /* the most keys S3 returns per request */
-#define S3_POLL_MS 10         /* wait while curl has no socket to watch yet */
+#define S3_POLL_MS 10         /* select(): wait while curl reports no socket */
 #define S3_DETAIL_MAX 200
 #define S3_RACE_TRIES 3       /* attempts of a put or copy that MinIO denied (see raced) */
 
@@ -204,6 +210,81 @@ static void drop_context(S3RequestContext *ctx)
 }
 
 /*
+ * How a call waits for its sockets. libs3 2.0's own interface to them is
+ * S3_get_request_context_fdsets, i.e. curl_multi_fdset, and an fd_set cannot hold a
+ * descriptor numbered FD_SETSIZE (1024) or above: curl leaves such a socket out, so a
+ * select() loop would see nothing and only wake on its timer, every S3_POLL_MS, which
+ * made each call several times slower in a process with many descriptors open. The
+ * wait therefore goes to curl_multi_wait (poll underneath, no such limit) on the
+ * context's own multi handle. Two facts of the installed libs3 make that possible,
+ * and store_s3v2_global_init checks both before relying on them:
+ *   - libs3 2.0's S3RequestContext begins with its CURLM pointer (libs3
+ *     inc/request_context.h: { CURLM *curlm; struct Request *requests; });
+ *   - Debian's libs3.so runs on libcurl-gnutls, a second libcurl in the process beside
+ *     the one this program links, with its symbols versioned CURL_GNUTLS_3; a multi
+ *     handle must be driven by the copy that made it, so curl_multi_wait is looked up
+ *     there (dlvsym), or is this program's own when libs3 runs on the same libcurl.
+ * When the check fails, calls wait with select() on what libs3 reports.
+ */
+typedef CURLMcode (*multi_wait_fn)(CURLM *multi, struct curl_waitfd *extra, unsigned int n_extra,
+                                   int timeout_ms, int *numfds);
+static multi_wait_fn context_wait;
+
+struct libs3_context_head {
+    CURLM *curlm;
+};
+
+static CURLM *context_multi(S3RequestContext *ctx)
+{
+    return ((struct libs3_context_head *)(void *)ctx)->curlm;
+}
+
+/* Finds libs3's curl_multi_wait and proves it takes the context's first member. */
+static void find_context_wait(void)
+{
+    S3RequestContext *ctx = NULL;
+    void *sym = dlvsym(RTLD_DEFAULT, "curl_multi_wait", "CURL_GNUTLS_3");
+    multi_wait_fn fn;
+    int n = 0;
+
+    if (sym == NULL && dlvsym(RTLD_DEFAULT, "curl_multi_init", "CURL_GNUTLS_3") == NULL)
+        sym = dlsym(RTLD_DEFAULT, "curl_multi_wait");
+    if (sym == NULL || S3_create_request_context(&ctx) != S3StatusOK)
+        return;
+    memcpy(&fn, &sym, sizeof(fn)); /* a data pointer to a function pointer, as dlsym needs */
+    /* curl checks the handle's magic: anything but a multi handle is CURLM_BAD_HANDLE. */
+    if (fn(context_multi(ctx), NULL, 0, 0, &n) == CURLM_OK)
+        context_wait = fn;
+    S3_destroy_request_context(ctx);
+}
+
+/* Waits up to wait_ms for ctx's sockets (see context_wait); 0, or -1 when curl fails. */
+static int wait_context(S3RequestContext *ctx, int64_t wait_ms)
+{
+    fd_set rd;
+    fd_set wr;
+    fd_set ex;
+    int maxfd = -1;
+    struct timeval tv;
+    int n = 0;
+
+    if (context_wait != NULL)
+        return context_wait(context_multi(ctx), NULL, 0, (int)wait_ms, &n) == CURLM_OK ? 0 : -1;
+    FD_ZERO(&rd);
+    FD_ZERO(&wr);
+    FD_ZERO(&ex);
+    if (S3_get_request_context_fdsets(ctx, &rd, &wr, &ex, &maxfd) != S3StatusOK)
+        return -1;
+    if (maxfd < 0 && wait_ms > S3_POLL_MS)
+        wait_ms = S3_POLL_MS;
+    tv.tv_sec = (time_t)(wait_ms / 1000);
+    tv.tv_usec = (suseconds_t)(wait_ms % 1000) * 1000;
+    /* EINTR and readiness alike lead to the next runonce. */
+    (void)select(maxfd + 1, &rd, &wr, &ex, &tv);
+    return 0;
+}
+
+/*
  * Drives the one request in ctx until it completes or the call's deadline passes.
  * A request still running then is aborted by destroying ctx (its complete
  * callback reports S3StatusInterrupted); a completed one leaves ctx, and its
@@ -214,13 +295,8 @@ static void run(struct s3_call *c, S3RequestContext *ctx)
     int remaining = 0;
 
     for (;;) {
-        fd_set rd;
-        fd_set wr;
-        fd_set ex;
-        int maxfd = -1;
         int64_t wait_ms;
         int64_t curl_ms;
-        struct timeval tv;
 
         if (S3_runonce_request_context(ctx, &remaining) != S3StatusOK) {
             drop_context(ctx);
@@ -235,23 +311,14 @@ static void run(struct s3_call *c, S3RequestContext *ctx)
             drop_context(ctx);
             return;
         }
-        FD_ZERO(&rd);
-        FD_ZERO(&wr);
-        FD_ZERO(&ex);
-        if (S3_get_request_context_fdsets(ctx, &rd, &wr, &ex, &maxfd) != S3StatusOK) {
+        curl_ms = S3_get_request_context_timeout(ctx);
+        if (curl_ms >= 0 && curl_ms < wait_ms)
+            wait_ms = curl_ms;
+        if (wait_context(ctx, wait_ms) < 0) {
             drop_context(ctx);
             c->status = S3StatusInternalError;
             return;
         }
-        curl_ms = S3_get_request_context_timeout(ctx);
-        if (curl_ms >= 0 && curl_ms < wait_ms)
-            wait_ms = curl_ms;
-        if (maxfd < 0 && wait_ms > S3_POLL_MS)
-            wait_ms = S3_POLL_MS;
-        tv.tv_sec = (time_t)(wait_ms / 1000);
-        tv.tv_usec = (suseconds_t)(wait_ms % 1000) * 1000;
-        /* EINTR and readiness alike lead to the next runonce. */
-        (void)select(maxfd + 1, &rd, &wr, &ex, &tv);
     }
 }
 
@@ -655,118 +722,47 @@ static const struct store_ops s3_ops = {
     .close = s3_close,
 };
 
-static int config_error(struct error *err, const char *what)
+int store_s3v2_open(const struct s3_url *url, const struct store_config *cfg,
+                    struct store_backend *out, struct error *err)
 {
-    error_set(err, HS_ERR_CONFIG, "bad_store_url", "store.url: %s", what);
-    return -1;
-}
+    struct s3_driver *d;
 
-/* Reads "endpoint=HOST:PORT&tls=0|1" into d; the query is modified in place. */
-static int parse_query(struct s3_driver *d, char *query, struct error *err)
-{
-    char *param;
-    char *next;
-
-    d->bucket_ctx.protocol = S3ProtocolHTTPS;
-    for (param = query; param != NULL; param = next) {
-        char *value;
-
-        next = strchr(param, '&');
-        if (next != NULL)
-            *next++ = '\0';
-        if (param[0] == '\0')
-            continue;
-        value = strchr(param, '=');
-        if (value == NULL)
-            return config_error(err, "a query parameter without '='");
-        *value++ = '\0';
-        if (strcmp(param, "endpoint") == 0) {
-            if (value[0] == '\0' || strpbrk(value, "/@?#") != NULL)
-                return config_error(err, "endpoint must be HOST:PORT");
-            free(d->host);
-            d->host = xstrdup(value);
-        } else if (strcmp(param, "tls") == 0) {
-            if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
-                return config_error(err, "tls must be 0 or 1");
-            d->bucket_ctx.protocol = value[0] == '1' ? S3ProtocolHTTPS : S3ProtocolHTTP;
-        } else {
-            return config_error(err, "unknown query parameter (known: endpoint, tls)");
-        }
-    }
-    if (d->host == NULL)
-        return config_error(err, "an s3 store needs ?endpoint=HOST:PORT");
-    return 0;
-}
-
-int store_s3_open(const char *url, const struct store_config *cfg, struct store_backend *out,
-                  struct error *err)
-{
-    struct s3_driver *d = NULL;
-    char *rest = NULL;
-    char no_query[1] = "";
-    char *query;
-    char *path;
-    size_t len;
-    int rc = -1;
-
-    if (cfg->access_key == NULL || cfg->access_key[0] == '\0' || cfg->secret_key == NULL ||
-        cfg->secret_key[0] == '\0') {
-        error_set(err, HS_ERR_CONFIG, "missing_credentials",
-                  "store: an s3 store needs access_key and secret_key");
-        goto out;
+    if (cfg->session_token != NULL && cfg->session_token[0] != '\0') {
+        error_set(err, HS_ERR_CONFIG, "bad_store_url",
+                  "store.session_token: libs3 2.0 cannot send it (use sig=v4)");
+        return -1;
     }
     d = xcalloc(1, sizeof(*d));
-    rest = xstrdup(url + strlen("s3://"));
-    query = strchr(rest, '?');
-    if (query != NULL)
-        *query++ = '\0';
-    path = strchr(rest, '/');
-    if (path != NULL)
-        *path++ = '\0';
-    if (S3_validate_bucket_name(rest, S3UriStylePath) != S3StatusOK) {
-        config_error(err, "not a valid bucket name");
-        goto out;
-    }
-    d->bucket = xstrdup(rest);
-    len = path != NULL ? strlen(path) : 0;
-    while (len > 0 && path[len - 1] == '/')
-        path[--len] = '\0';
-    if (len > 0 && !store_key_valid(path)) {
-        config_error(err, "the prefix must be like a store key ([A-Za-z0-9._%-] and '/')");
-        goto out;
-    }
-    d->prefix = len > 0 ? xasprintf("%s/", path) : xstrdup("");
+    d->bucket = xstrdup(url->bucket);
+    d->prefix = url->prefix[0] != '\0' ? xasprintf("%s/", url->prefix) : xstrdup("");
     d->prefix_len = strlen(d->prefix);
-    if (parse_query(d, query != NULL ? query : no_query, err) < 0)
-        goto out;
+    /* s3_url refuses sig=v2 without an endpoint: libs3 is for the servers that need it. */
+    d->host = xstrdup(url->endpoint);
     d->access_key = xstrdup(cfg->access_key);
     d->secret_key = xstrdup(cfg->secret_key);
     d->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : CONFIG_DEFAULT_STORE_TIMEOUT_MS;
     d->bucket_ctx.hostName = d->host;
     d->bucket_ctx.bucketName = d->bucket;
-    d->bucket_ctx.uriStyle = S3UriStylePath;
+    d->bucket_ctx.protocol = url->tls ? S3ProtocolHTTPS : S3ProtocolHTTP;
+    d->bucket_ctx.uriStyle = url->style == S3_STYLE_VIRTUAL ? S3UriStyleVirtualHost
+                                                            : S3UriStylePath;
     d->bucket_ctx.accessKeyId = d->access_key;
     d->bucket_ctx.secretAccessKey = d->secret_key;
     out->ops = &s3_ops;
     out->driver = d;
-    out->description = xasprintf("s3://%s%s%.*s@%s", d->bucket, d->prefix_len > 0 ? "/" : "",
-                                 (int)(d->prefix_len > 0 ? d->prefix_len - 1 : 0), d->prefix,
-                                 d->host);
-    d = NULL;
-    rc = 0;
-out:
-    free(rest);
-    s3_close(d);
-    return rc;
+    out->description = xasprintf("s3://%s%s%s@%s", d->bucket, url->prefix[0] != '\0' ? "/" : "",
+                                 url->prefix, d->host);
+    return 0;
 }
 
-int store_s3_global_init(struct error *err)
+int store_s3v2_global_init(struct error *err)
 {
     /* No default host: every bucket context names its endpoint. */
     S3Status status = S3_initialize("hookspool", S3_INIT_ALL, NULL);
 
     if (status == S3StatusOK && pthread_key_create(&thread_context, context_free) == 0) {
         initialised = 1;
+        find_context_wait();
         return 0;
     }
     error_set(err, HS_ERR_PERMANENT, "store_init", "unable to initialise libs3: %s",
@@ -774,7 +770,7 @@ int store_s3_global_init(struct error *err)
     return -1;
 }
 
-void store_s3_global_cleanup(void)
+void store_s3v2_global_cleanup(void)
 {
     S3RequestContext *ctx;
 
@@ -786,7 +782,6 @@ void store_s3_global_cleanup(void)
     if (ctx != NULL)
         drop_context(ctx);
     pthread_key_delete(thread_context);
+    /* libs3's libcurl copy is libs3's own; the program's libcurl is store_s3v4's to clean up. */
     S3_deinitialize();
-    /* S3_initialize ran curl_global_init, which S3_deinitialize leaves in place. */
-    curl_global_cleanup();
 }
