@@ -40,6 +40,7 @@ import hmac
 import json
 import os
 import random
+import resource
 import select
 import signal
 import socket
@@ -48,6 +49,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -246,23 +248,25 @@ class Procs:
     """Every process the run starts, each in its own process group, killed at exit."""
 
     def __init__(self):
-        self.groups = []
+        self.started = []
 
     def start(self, argv, env, log):
         with open(log, "ab") as f:
             p = subprocess.Popen(["setpriv", "--pdeathsig", "KILL", "--"] + argv, env=env,
                                  stdin=subprocess.DEVNULL, stdout=f, stderr=f,
                                  start_new_session=True)
-        self.groups.append(p.pid)
+        self.started.append(p)
         return p
 
     def cleanup(self):
-        for g in self.groups:
+        for p in self.started:
             for sig in (signal.SIGCONT, signal.SIGKILL):
                 try:
-                    os.killpg(g, sig)
+                    os.killpg(p.pid, sig)
                 except OSError:
                     pass
+        for p in self.started:
+            p.wait()  # reaped, so their CPU time counts in RUSAGE_CHILDREN
 
 
 def free_port():
@@ -274,7 +278,6 @@ def free_port():
 
 
 def http_ok(url, timeout=1.0):
-    import urllib.request
     try:
         with urllib.request.urlopen(url, timeout=timeout) as r:
             return r.status == 200
@@ -371,7 +374,7 @@ class Webhook:
         self.big = big
         self.sha256 = hashlib.sha256(self.body).hexdigest()
         self.acked = False
-        self.resend = False
+        self.resend = None  # "aimed" (at the retry/ window) or "later"
 
 
 class Run:
@@ -445,7 +448,7 @@ class Run:
         self.write_config(cfg, "http://127.0.0.1:%d/g%d/github" % (self.dest_port,
                                                                    self.drain_gen))
         self.drain = self.procs.start([self.args.drain, "--config", cfg], self.penv(),
-                                      os.path.join(self.base, "drain.log"))
+                                      os.path.join(self.base, "drain-g%d.log" % self.drain_gen))
 
     def check_drain(self):
         rc = self.drain.poll()
@@ -497,22 +500,34 @@ class Run:
             self.results.append(r)
         return o
 
-    def resend_delay(self, wh):
-        """When a provider sends an acked webhook again.
+    def watch_deliveries(self):
+        """Aims the resends of "aimed" keys, from the destination's records.
 
-        Half the resent keys are ones whose first attempt fails: their resend
-        lands while the key waits in retry/ and is nearly due (the first
-        attempt comes within a poll of the ack; a hang holds it for the
-        destination timeout; then schedule_s[1] = 1 s), the case where a pass
-        finds a key in retry/ and in pending/ at once. The others come back
-        later, after their delivery.
+        Half the resent keys are ones whose first attempt fails. Their resend
+        lands while the key waits in retry/ and just before it is due (DUE is
+        in whole seconds: the first whole second after the failed attempt;
+        a pass runs every poll_ms), so that one pass finds the key in retry/
+        and in pending/ at once, as happens at scale when providers resend a
+        webhook whose delivery is being retried.
         """
-        answer = attempt_answer(wh.key, 1, 0)
-        if answer == "fail":
-            return self.rng.uniform(0.9, 1.3)
-        if answer == "hang":
-            return DEST_TIMEOUT_MS / 1000 + self.rng.uniform(0.9, 1.3)
-        return self.rng.uniform(1, 10)
+        seen = set()
+        with open(self.dest_log) as f:
+            buf = ""
+            while not self.stop_senders:
+                chunk = f.read()
+                if not chunk:
+                    time.sleep(0.05)
+                    continue
+                buf += chunk
+                *lines, buf = buf.split("\n")
+                for line in lines:
+                    d = json.loads(line)
+                    wh = self.aimed.get(d["key"])
+                    if wh is None or d["attempt"] != 1 or d["answer"] == "ok" or wh in seen:
+                        continue
+                    seen.add(wh)
+                    due = int(d["t1"]) + 1  # whole seconds, as retry/DUE/ names it
+                    self.schedule(max(time.time(), due - 0.15), wh, "resend")
 
     def sender(self):
         while True:
@@ -533,8 +548,8 @@ class Run:
             if o.kind == "status" and 200 <= o.status < 300:
                 first_ack = not wh.acked
                 wh.acked = True
-                if first_ack and wh.resend:
-                    self.schedule(now + self.resend_delay(wh), wh, "resend")
+                if first_ack and wh.resend == "later":
+                    self.schedule(now + self.rng.uniform(1, 10), wh, "resend")
             elif o.kind == "status" and o.status != 503:
                 pass  # a provider does not retry a 4xx: recorded, and the check fails
             else:
@@ -633,10 +648,11 @@ class Run:
         n_resend = max(2, int(self.n * RESEND_SHARE))
         failing = [wh for wh in hooks if first_attempt_fails(wh.key)]
         for wh in self.rng.sample(failing, min(len(failing), n_resend // 2)):
-            wh.resend = True
+            wh.resend = "aimed"
+        self.aimed = {wh.key: wh for wh in hooks if wh.resend}
         others = [wh for wh in hooks if not wh.resend]
-        for wh in self.rng.sample(others, n_resend - sum(wh.resend for wh in hooks)):
-            wh.resend = True
+        for wh in self.rng.sample(others, n_resend - len(self.aimed)):
+            wh.resend = "later"
         # A few large uploads are held for the handler's restart, so its stop
         # signal finds uploads in the middle of their body.
         self.held_for_restart = [wh for wh in hooks if wh.big and not wh.resend][:3]
@@ -649,6 +665,7 @@ class Run:
         threads = [threading.Thread(target=self.sender, daemon=True) for _ in range(SENDERS)]
         for t in threads:
             t.start()
+        threading.Thread(target=self.watch_deliveries, daemon=True).start()
 
         w = self.window_s
         if erasure:
@@ -762,6 +779,22 @@ class Run:
                 if b[0] < a[1]:
                     overlaps.append({"gen": gen, "key": key, "first": a, "second": b})
 
+        # One key, one delivery per pass: the drain logs one line per delivery
+        # attempt and one "pass" line when a pass has finished.
+        twice_in_a_pass = []
+        for gen in range(1, self.drain_gen + 1):
+            with open(os.path.join(self.base, "drain-g%d.log" % gen)) as f:
+                lines = [json.loads(x) for x in f if x.startswith("{")]
+            in_pass = {}
+            for x in lines:
+                if x.get("event") == "pass":
+                    in_pass = {}
+                elif x.get("event") == "delivery":
+                    before = in_pass.setdefault(x.get("key"), [])
+                    before.append([x["time"], x.get("object"), x.get("status")])
+                    if len(before) == 2:
+                        twice_in_a_pass.append({"gen": gen, "key": x.get("key"),
+                                                "deliveries": before})
         done = self.mc.ls("done/github/")
         pending, retry, dead = (self.mc.ls(p) for p in ("pending/", "retry/", "dead/"))
         missing_done = sorted(acked - set(done or []))
@@ -792,6 +825,7 @@ class Run:
             "unacked": len(hooks) - len(acked & set(by_key)),
             "corrupt_n": len(corrupt), "unknown_keys": unknown[:20],
             "overlaps": overlaps[:20], "overlaps_n": len(overlaps),
+            "twice_in_a_pass": twice_in_a_pass[:20], "twice_in_a_pass_n": len(twice_in_a_pass),
             "left_pending": pending, "left_retry": retry, "left_dead": dead,
             "done_listed": done is not None, "missing_done": missing_done[:20],
             "missing_done_n": len(missing_done),
@@ -820,6 +854,9 @@ def run_main(args):
         summary = run.main()
     finally:
         run.procs.cleanup()
+    own, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    summary["cpu_s"] = {"driver": round(own.ru_utime + own.ru_stime, 1),
+                        "servers": round(kids.ru_utime + kids.ru_stime, 1)}
     with open(args.out, "w") as f:
         json.dump(summary, f, indent=1)
     print(summary["figures"], flush=True)
