@@ -459,10 +459,10 @@ class Run:
             self.start_drain()
 
     # -- the provider side
-    def schedule(self, due, wh, kind, tries=0):
+    def schedule(self, due, wh, kind):
         with self.cv:
             self.seq += 1
-            heapq.heappush(self.jobs, (due, self.seq, wh, kind, tries))
+            heapq.heappush(self.jobs, (due, self.seq, wh, kind))
             self.cv.notify()
 
     def body_start(self):
@@ -539,7 +539,7 @@ class Run:
                         return
                     now = time.time()
                     if self.jobs and self.jobs[0][0] <= now:
-                        _, _, wh, kind, tries = heapq.heappop(self.jobs)
+                        _, _, wh, kind = heapq.heappop(self.jobs)
                         self.busy += 1
                         break
                     self.cv.wait(min(0.2, self.jobs[0][0] - now) if self.jobs else 0.2)
@@ -558,7 +558,7 @@ class Run:
                 except ValueError:
                     delay = 1
                 self.schedule(now + min(max(delay, 0.5), RETRY_AFTER_CAP_S), wh,
-                              "retry" if kind == "first" else kind, tries + 1)
+                              "retry" if kind == "first" else kind)
             with self.cv:
                 self.busy -= 1
                 self.cv.notify_all()
@@ -844,6 +844,14 @@ class Run:
         return summary
 
 
+DETAILS = ("requests %(requests)d (resends %(resends)d, bodies of 200-600 KiB %(big)d); "
+           "refused: 503 %(refused_503)d, no connection %(refused_no_connection)d; "
+           "attempts at the destination %(attempts)d; "
+           "duplicates in one drain process %(duplicates_in_one_drain)d; "
+           "kills %(kills)d (drain %(drain_kills)d, store %(store_faults)d) "
+           "x concurrency %(concurrency)d; %(elapsed_s)ss, cpu seconds %(cpu_s)s")
+
+
 def run_main(args):
     run = Run(args)
 
@@ -857,6 +865,7 @@ def run_main(args):
     own, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     summary["cpu_s"] = {"driver": round(own.ru_utime + own.ru_stime, 1),
                         "servers": round(kids.ru_utime + kids.ru_stime, 1)}
+    summary["details"] = DETAILS % summary
     with open(args.out, "w") as f:
         json.dump(summary, f, indent=1)
     print(summary["figures"], flush=True)
