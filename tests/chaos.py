@@ -29,7 +29,7 @@
       generation from the path, arrival and end times, answer, body SHA-256).
       While FILE does not exist, attempts 1-3 of a key get 500 (about 20 %)
       or hang past S (about 7 %, until the drain hangs up; nothing is
-      answered); every other request gets 200. Whether a key's first attempt
+      answered); every other request gets 200, after 50 ms of "work". Whether a key's first attempt
       fails is a function of the key (first_attempt_fails), so the sender
       can aim resends at keys waiting in retry/.
 """
@@ -66,9 +66,11 @@ DEST_TIMEOUT_MS = 1500
 STORE_TIMEOUT_MS = 3000      # the default
 SCHEDULE_S = [0, 1, 1, 2, 2, 3, 3, 3, 3, 3]
 FAIL_SHARE, HANG_SHARE = 0.20, 0.07
+OK_LATENCY_S = 0.05          # a destination's own work before its 200
 FAILING_ATTEMPTS = 3         # attempts after these always succeed
 RETRY_AFTER_CAP_S = 3        # a provider's backoff, kept short to bound the run
 BIG_SHARE, RESEND_SHARE = 0.10, 0.10
+UPLOAD_CHUNK, UPLOAD_PAUSE_S = 32768, 0.01  # a large body's pace: 3 MiB/s
 
 
 def unit(*parts):
@@ -137,6 +139,8 @@ class Dest(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         status = 200 if answer == "ok" else 500
+        if status == 200:
+            time.sleep(OK_LATENCY_S)
         doc["t1"] = time.time()
         self.write(doc)  # recorded before the answer: a 200 recorded is a webhook processed
         data = b"ok" if status == 200 else b"boom"
@@ -483,9 +487,9 @@ class Run:
                   "HTTP_X_GITHUB_EVENT": "issues", "HTTP_X_GITHUB_DELIVERY": wh.key,
                   "HTTP_X_HUB_SIGNATURE_256": "sha256=" + sig}
         # A large body arrives over a slow link, as from a distant provider.
-        pause = 0.01 if wh.big else 0
+        pause = UPLOAD_PAUSE_S if wh.big else 0
         t0 = time.time()
-        o = fcgi_request(self.handler_port, params, wh.body, 32768, pause,
+        o = fcgi_request(self.handler_port, params, wh.body, UPLOAD_CHUNK, pause,
                          self.body_start, self.body_end)
         code = ""
         if o.kind == "status" and o.status >= 300:
@@ -504,10 +508,9 @@ class Run:
         """Aims the resends of "aimed" keys, from the destination's records.
 
         Half the resent keys are ones whose first attempt fails. Their resend
-        lands while the key waits in retry/ and just before it is due (DUE is
-        in whole seconds: the first whole second after the failed attempt;
-        a pass runs every poll_ms), so that one pass finds the key in retry/
-        and in pending/ at once, as happens at scale when providers resend a
+        lands while the key waits in retry/, just before it is due (DUE is in
+        whole seconds: the first whole second after the failed attempt), so
+        that the next pass finds the key in retry/ and in pending/ at once, as happens at scale when providers resend a
         webhook whose delivery is being retried.
         """
         seen = set()
@@ -527,7 +530,12 @@ class Run:
                         continue
                     seen.add(wh)
                     due = int(d["t1"]) + 1  # whole seconds, as retry/DUE/ names it
-                    self.schedule(max(time.time(), due - 0.15), wh, "resend")
+                    self.schedule(max(time.time(), due - self.upload_s(wh)), wh, "resend")
+
+    @staticmethod
+    def upload_s(wh):
+        """About how long a request takes, to land just before a moment."""
+        return 0.03 + (UPLOAD_PAUSE_S * (len(wh.body) // UPLOAD_CHUNK) if wh.big else 0)
 
     def sender(self):
         while True:
