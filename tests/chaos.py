@@ -805,7 +805,11 @@ class Run:
                                                 "deliveries": before})
         done = self.mc.ls("done/github/")
         pending, retry, dead = (self.mc.ls(p) for p in ("pending/", "retry/", "dead/"))
-        missing_done = sorted(acked - set(done or []))
+        # A key the listing lacks is looked up on its own: is the listing short,
+        # or the object missing?
+        unlisted = sorted(acked - set(done or []))
+        missing_done = [k for k in unlisted if done is None or
+                        self.mc.run("stat", "t/%s/done/github/%s" % (BUCKET, k)).returncode != 0]
         kills = self.kills + self.store_faults
         with open(os.path.join(self.base, "handler.log")) as f:
             hlog = [json.loads(x) for x in f if x.startswith("{")]
@@ -837,6 +841,7 @@ class Run:
             "left_pending": pending, "left_retry": retry, "left_dead": dead,
             "done_listed": done is not None, "missing_done": missing_done[:20],
             "missing_done_n": len(missing_done),
+            "unlisted_done": [k for k in unlisted if k not in missing_done][:20],
             "drain_self_exits": self.drain_self_exits, "drain_stop_rc": self.drain_stop_rc,
             "handler_stop_rc": self.handler_stop_rc,
             "handler_stop_mid_body": self.handler_stop_mid_body,
