@@ -352,17 +352,21 @@ class Mc:
     def __init__(self, base, endpoint):
         self.env = dict(os.environ, MC_CONFIG_DIR=os.path.join(base, "mc"),
                         MC_HOST_t="http://%s:%s@%s" % (USER, PASSWORD, endpoint))
+        self.errors = []
 
     def run(self, *args):
         return subprocess.run([MC, "--quiet"] + list(args), env=self.env, capture_output=True,
                               text=True, timeout=60)
 
     def ls(self, prefix):
-        """Object keys under PREFIX (relative to it); None when mc failed."""
-        r = self.run("ls", "--recursive", "t/%s/%s" % (BUCKET, prefix))
-        if r.returncode != 0 and "Object does not exist" not in r.stderr:
-            return None
-        return sorted(line.split()[-1] for line in r.stdout.splitlines() if line.strip())
+        """Object keys under PREFIX (relative to it); None when mc failed three times."""
+        for _ in range(3):
+            r = self.run("ls", "--recursive", "t/%s/%s" % (BUCKET, prefix))
+            if r.returncode == 0 or "Object does not exist" in r.stderr:
+                return sorted(line.split()[-1] for line in r.stdout.splitlines() if line.strip())
+            self.errors.append("ls %s: exit %d: %s" % (prefix, r.returncode, r.stderr[-300:]))
+            time.sleep(1)
+        return None
 
 
 # --- the run -------------------------------------------------------------------------
@@ -842,6 +846,7 @@ class Run:
             "done_listed": done is not None, "missing_done": missing_done[:20],
             "missing_done_n": len(missing_done),
             "unlisted_done": [k for k in unlisted if k not in missing_done][:20],
+            "mc_errors": self.mc.errors[-5:],
             "drain_self_exits": self.drain_self_exits, "drain_stop_rc": self.drain_stop_rc,
             "handler_stop_rc": self.handler_stop_rc,
             "handler_stop_mid_body": self.handler_stop_mid_body,
