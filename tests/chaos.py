@@ -29,9 +29,18 @@
       generation from the path, arrival and end times, answer, body SHA-256).
       While FILE does not exist, attempts 1-3 of a key get 500 (about 20 %)
       or hang past S (about 7 %, until the drain hangs up; nothing is
-      answered); every other request gets 200, after 50 ms of "work". Whether a key's first attempt
-      fails is a function of the key (first_attempt_fails), so the sender
-      can aim resends at keys waiting in retry/.
+      answered); every other request gets 200, after 50 ms of "work".
+      Whether a key's first attempt fails is a function of the key
+      (first_attempt_fails), so the sender can aim resends at keys waiting
+      in retry/.
+
+Counting: sent is webhooks (distinct delivery ids), acked those answered
+2xx at least once, refused the requests answered otherwise (or not at all),
+delivered the keys the destination answered 200 at least once, duplicates
+the 200s beyond the first per key, lost the acked keys never delivered. The
+duplicate bound is kills x drain concurrency, where kills counts each drain
+SIGKILL and each store fault (a kill or a freeze can fail the done/ write
+after a 2xx: the second duplicate window DESIGN.md names).
 """
 import argparse
 import hashlib
