@@ -523,8 +523,9 @@ class Run:
         Half the resent keys are ones whose first attempt fails. Their resend
         lands while the key waits in retry/, just before it is due (DUE is in
         whole seconds: the first whole second after the failed attempt), so
-        that the next pass finds the key in retry/ and in pending/ at once, as happens at scale when providers resend a
-        webhook whose delivery is being retried.
+        that the next pass finds the key in retry/ and in pending/ at once:
+        what happens at scale when providers resend a webhook whose delivery
+        is being retried.
         """
         seen = set()
         with open(self.dest_log) as f:
