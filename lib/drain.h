@@ -63,9 +63,10 @@ struct drain_options {
 };
 
 struct drain_counts {
-    long delivered;    /* 2xx, moved to done/ */
-    long failed;       /* failed attempts rescheduled to retry/ */
-    long dead;         /* moved to dead/ (410, schedule exhausted, unparseable) */
+    long delivered;    /* deliveries answered 2xx (one per destination) */
+    long failed;       /* failed attempts rescheduled (one per destination) */
+    long dead;         /* webhooks moved to dead/ (a destination gave up, unparseable) */
+    long filtered;     /* webhooks that matched no destination, moved to done/ */
     long deferred;     /* left in place: paused destination, unknown source, taken by another,
                           the next state of a key this pass moved already */
     long duplicates;   /* already in done/, or moved by this pass: deleted without delivery */
@@ -111,9 +112,27 @@ int drain_in_shard(const char *source, const char *encoded, unsigned i, unsigned
 
 enum drain_next { DRAIN_NEXT_DONE, DRAIN_NEXT_RETRY, DRAIN_NEXT_DEAD };
 
-/* Where an object goes after an attempt answered with status (0: no answer),
- * attempts being the count including this one. */
+/* Where one destination stands after an attempt answered with status (0: no
+ * answer), attempts being its count including this one, n_schedule its
+ * schedule's length: DONE delivered, DEAD gave up, RETRY attempted again. */
 enum drain_next drain_next_state(int status, size_t attempts, size_t n_schedule);
+
+/* One matching destination of a webhook, as the object's next state sees it. */
+enum drain_dest_state { DRAIN_DEST_WAITING, DRAIN_DEST_DONE, DRAIN_DEST_DEAD };
+
+struct drain_dest_status {
+    enum drain_dest_state state;
+    int64_t due_s;     /* WAITING: its next attempt (epoch seconds; <= now: at once) */
+};
+
+/*
+ * Where a webhook goes once a pass has attempted its due destinations:
+ * DONE when every one is done (or there are none: filtered), DEAD when
+ * every one is finished and at least one gave up, else RETRY with *due_s
+ * the earliest next attempt among the waiting ones, never before now_s.
+ */
+enum drain_next drain_object_next(const struct drain_dest_status *dests, size_t n,
+                                  int64_t now_s, int64_t *due_s);
 
 /*
  * DUE in epoch seconds: now_s + delay_s jittered by draw * DRAIN_JITTER *

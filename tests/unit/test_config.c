@@ -165,15 +165,15 @@ static void test_design_example(void **state)
     assert_string_equal(s->idempotency.headers[0], "X-GitHub-Delivery");
     assert_null(s->idempotency.json_pointer);
     assert_int_equal(s->idempotency.fallback, IDEMPOTENCY_REJECT);
-    assert_int_equal(s->has_destination, 1);
-    assert_string_equal(s->destination.url, "http://127.0.0.1:8000/github");
-    assert_int_equal(s->destination.timeout_ms, 15000);
-    assert_int_equal(s->destination.connect_timeout_ms, CONFIG_DEFAULT_CONNECT_TIMEOUT_MS);
-    assert_int_equal(s->destination.sign_secret.len, sizeof(SW_BYTES) - 1);
-    assert_memory_equal(s->destination.sign_secret.bytes, SW_BYTES, sizeof(SW_BYTES) - 1);
-    assert_true(s->destination.max_per_second == 0);
-    assert_int_equal(s->destination.breaker_failures, CONFIG_DEFAULT_BREAKER_FAILURES);
-    assert_int_equal(s->destination.breaker_pause_s, CONFIG_DEFAULT_BREAKER_PAUSE_S);
+    assert_int_equal(s->n_destinations, 1);
+    assert_string_equal(s->destinations[0].url, "http://127.0.0.1:8000/github");
+    assert_int_equal(s->destinations[0].timeout_ms, 15000);
+    assert_int_equal(s->destinations[0].connect_timeout_ms, CONFIG_DEFAULT_CONNECT_TIMEOUT_MS);
+    assert_int_equal(s->destinations[0].sign_secret.len, sizeof(SW_BYTES) - 1);
+    assert_memory_equal(s->destinations[0].sign_secret.bytes, SW_BYTES, sizeof(SW_BYTES) - 1);
+    assert_true(s->destinations[0].max_per_second == 0);
+    assert_int_equal(s->destinations[0].breaker_failures, CONFIG_DEFAULT_BREAKER_FAILURES);
+    assert_int_equal(s->destinations[0].breaker_pause_s, CONFIG_DEFAULT_BREAKER_PAUSE_S);
     assert_int_equal(cfg->drain.concurrency, 16);
     assert_int_equal(cfg->drain.poll_ms, 1000);
     assert_int_equal(cfg->drain.n_schedule, ARRAY_LEN(schedule));
@@ -204,7 +204,7 @@ static void test_defaults(void **state)
     assert_int_equal(s->max_body, CONFIG_DEFAULT_MAX_BODY);
     assert_int_equal(s->verify.scheme, VERIFY_NONE);
     assert_int_equal(s->verify.n_secrets, 0);
-    assert_int_equal(s->has_destination, 0);
+    assert_int_equal(s->n_destinations, 0);
     assert_int_equal(s->idempotency.fallback, IDEMPOTENCY_REJECT);
     assert_int_equal(cfg->drain.concurrency, CONFIG_DEFAULT_CONCURRENCY);
     assert_int_equal(cfg->drain.poll_ms, CONFIG_DEFAULT_POLL_MS);
@@ -260,11 +260,11 @@ static void test_full_options(void **state)
     assert_string_equal(h->idempotency.headers[1], "X-B");
     assert_int_equal(h->idempotency.fallback, IDEMPOTENCY_BODY_SHA256);
     /* A total timeout under the default connect timeout caps it. */
-    assert_int_equal(h->destination.connect_timeout_ms, 2000);
-    assert_true(h->destination.max_per_second == 2.5);
-    assert_int_equal(h->destination.breaker_failures, 1);
-    assert_int_equal(h->destination.breaker_pause_s, 1);
-    assert_int_equal(h->destination.sign_secret.len, 0);
+    assert_int_equal(h->destinations[0].connect_timeout_ms, 2000);
+    assert_true(h->destinations[0].max_per_second == 2.5);
+    assert_int_equal(h->destinations[0].breaker_failures, 1);
+    assert_int_equal(h->destinations[0].breaker_pause_s, 1);
+    assert_int_equal(h->destinations[0].sign_secret.len, 0);
 
     assert_int_equal(t->verify.scheme, VERIFY_TOKEN);
     assert_string_equal(t->verify.header, "X-Gitlab-Token");
@@ -273,7 +273,7 @@ static void test_full_options(void **state)
     assert_string_equal(t->idempotency.json_pointer, "/object_attributes/id");
     assert_int_equal(t->idempotency.n_headers, 0);
     assert_int_equal(t->require_json, 1);
-    assert_int_equal(t->destination.connect_timeout_ms, 9000);
+    assert_int_equal(t->destinations[0].connect_timeout_ms, 9000);
 
     /* Stripe secrets stay raw, whsec_ included. */
     assert_int_equal(s->verify.scheme, VERIFY_STRIPE);
