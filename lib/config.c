@@ -968,8 +968,10 @@ static int load_destinations(json_t *src, const char *base, struct source_config
             return -1;
         for (size_t j = 0; j < i; j++) {
             if (strcmp(sc->destinations[j].name, d->name) == 0) {
-                field_join(item, item, "name");
-                return fail(err, item, "duplicate destination name \"%s\"", d->name);
+                char name[FIELD_MAX];
+
+                field_join(name, item, "name");
+                return fail(err, name, "duplicate destination name \"%s\"", d->name);
             }
         }
     }

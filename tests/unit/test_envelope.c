@@ -522,7 +522,16 @@ static const struct bad_case BAD_CASES[] = {
     {"bad: attempts object", "{" HEAD "," REQ "," BODY ",\"attempts\":{}}",
      "envelope: \"attempts\" must be an array"},
     {"bad: outcome string", "{" HEAD "," REQ "," BODY ",\"outcome\":\"done\"}",
-     "envelope: \"outcome\" must be an object"},
+     "envelope: \"outcome\" must be an object with a \"state\""},
+    {"bad: deliveries array", "{" HEAD "," REQ "," BODY ",\"deliveries\":[]}",
+     "envelope: \"deliveries\" must be an object"},
+    {"bad: delivery not an object", "{" HEAD "," REQ "," BODY ",\"deliveries\":{\"ci\":1}}",
+     "envelope: \"deliveries\" members must be objects"},
+    {"bad: delivery attempts", "{" HEAD "," REQ "," BODY ",\"deliveries\":{\"ci\":"
+     "{\"attempts\":[1]}}}",
+     "envelope: deliveries member \"attempts[0]\" must be an object"},
+    {"bad: delivery due", "{" HEAD "," REQ "," BODY ",\"deliveries\":{\"ci\":{\"due\":\"x\"}}}",
+     "envelope: deliveries member \"due\" must be an integer"},
 };
 
 static void run_bad_case(void **state)
