@@ -7,7 +7,8 @@
  *   three destinations answering 200, 500-then-200 and 410: who got what, how
  *   often, and the object's states in order (pending/, retry/, dead/)
  *   the store requests per webhook and pass do not grow with its destinations
- *   a destination paused by its breaker does not hold back the others
+ *   a destination paused by its breaker does not hold back the others, nor one
+ *   waiting for its rate limit
  *   a drain killed (SIGKILL) while one destination is in flight, the other
  *   delivered: nothing lost, and only the unfinished one is delivered again
  *   envelopes of the one-destination format: retries and dead letters go on
@@ -79,6 +80,11 @@ static const char CONFIG[] =
     "   'destinations': ["
     "     {'name': 'a', 'url': 'http://127.0.0.1:P0/ok'},"
     "     {'name': 'b', 'url': 'http://127.0.0.1:P1/flakyslow', 'schedule_s': [0, 0, 0]}]},"
+    "  {'name': 'rate', 'path': '/rate', 'verify': {'scheme': 'none'},"
+    "   'idempotency': {'header': 'X-Id'},"
+    "   'destinations': ["
+    "     {'name': 'limited', 'url': 'http://127.0.0.1:P1/ok', 'max_per_second': 1},"
+    "     {'name': 'fast', 'url': 'http://127.0.0.1:P0/ok'}]},"
     "  {'name': 'filt', 'path': '/filt', 'verify': {'scheme': 'none'},"
     "   'idempotency': {'header': 'X-Id'},"
     "   'destinations': ["
@@ -569,6 +575,50 @@ static void paused_destination_does_not_hold_back_the_others(void **state)
     drain_free(d);
 }
 
+/* The "at" of dest's last attempt in doc, as epoch milliseconds. */
+static int64_t attempt_at(json_t *doc, const char *dest)
+{
+    json_t *attempts = json_object_get(delivery_of(doc, dest), "attempts");
+    const char *at = json_string_value(
+        json_object_get(json_array_get(attempts, json_array_size(attempts) - 1), "at"));
+    int64_t ms = 0;
+
+    assert_non_null(at);
+    assert_int_equal(clock_parse_iso8601(at, &ms), 0);
+    return ms;
+}
+
+/*
+ * "limited" (one delivery per second, first in the config) and "fast": the
+ * second webhook finds limited's token spent, and fast gets it first; limited
+ * gets it once its token is back. Both webhooks end in done/.
+ */
+static void rate_limited_destination_does_not_hold_back_the_others(void **state)
+{
+    struct fixture *fx = *state;
+    struct drain_counts counts;
+    json_t *doc;
+    int64_t fast_at;
+    int64_t limited_at;
+
+    seed(fx, "rate", "k1");
+    seed(fx, "rate", "k2");
+    pass(fx, &counts);
+    assert_int_equal(counts.delivered, 4);
+    assert_keys(fx, "done/", "done/rate/k1 done/rate/k2");
+    doc = load_json(fx, "done/rate/k2");
+    fast_at = attempt_at(doc, "fast");
+    limited_at = attempt_at(doc, "limited");
+    json_decref(doc);
+    doc = load_json(fx, "done/rate/k1");
+    /* k1: limited first, in config order, with a token to spend. */
+    assert_true(attempt_at(doc, "limited") <= attempt_at(doc, "fast"));
+    json_decref(doc);
+    if (!(fast_at < limited_at && limited_at - fast_at >= 500))
+        fail_msg("k2: fast at %lld, limited at %lld: fast should not wait for limited's token",
+                 (long long)fast_at, (long long)limited_at);
+}
+
 /*
  * A drain killed while destination b is in flight, a already delivered (by an
  * earlier pass): the object is where it was, and the next pass delivers b
@@ -866,6 +916,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(paused_destination_does_not_hold_back_the_others, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(rate_limited_destination_does_not_hold_back_the_others,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(kill_between_destinations_loses_nothing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(upgrade_from_one_destination_envelopes, setup, teardown),
