@@ -80,8 +80,6 @@ struct walk {
     int stopped;            /* the limit was reached */
 };
 
-#define ADMIN_DRY_RUN_SHOWN 10 /* keys a dry run prints before its count */
-
 static enum spool_walk_next walk_one(void *ctx, const char *object,
                                      const struct key_parts *parts)
 {
