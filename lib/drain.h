@@ -39,8 +39,8 @@
  *
  * Objects whose source is not in the config or has no destination are left
  * in place and logged once per pass per source; a destination recorded in an
- * envelope that the config no longer has waits, unattempted, and is logged. --shard I/N keeps only keys
- * with key_hash(SOURCE, KEY) % N == I. The stop flag is read between
+ * envelope that the config no longer has waits, unattempted, and is logged.
+ * --shard I/N keeps only keys with key_hash(SOURCE, KEY) % N == I. The stop flag is read between
  * objects: a pass asked to stop lets in-flight deliveries finish and leaves
  * the rest untouched.
  *

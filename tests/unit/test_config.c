@@ -760,8 +760,9 @@ int main(void)
 {
     static const struct CMUnitTest fixed[] = {
         cmocka_unit_test(test_design_example), cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_full_options),   cmocka_unit_test(test_destinations),   cmocka_unit_test(test_secret_sources),
+        cmocka_unit_test(test_full_options),   cmocka_unit_test(test_secret_sources),
         cmocka_unit_test(test_config_path),    cmocka_unit_test(test_load_file),
+        cmocka_unit_test(test_destinations),
     };
     struct CMUnitTest tests[ARRAY_LEN(fixed) + ARRAY_LEN(LOAD_CASES) + ARRAY_LEN(BAD_CASES)];
     size_t n = 0;

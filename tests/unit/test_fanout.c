@@ -842,8 +842,8 @@ static void operator_commands_per_destination(void **state)
                      0);
     assert_string_equal(out, "0 objects would be replayed (dry run: nothing changed)\n");
     free(out);
-    assert_int_equal(admin(fx, &out, 8, "replay", "--all", "dead", "--since", "2020-01-01T00:00:00Z",
-                           "--until", "2999-01-01", "--dry-run"),
+    assert_int_equal(admin(fx, &out, 8, "replay", "--all", "dead", "--since",
+                           "2020-01-01T00:00:00Z", "--until", "2999-01-01", "--dry-run"),
                      0);
     assert_non_null(strstr(out, "2 objects would be replayed"));
     free(out);
