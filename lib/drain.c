@@ -577,6 +577,8 @@ static void attempt_due(struct worker *w, const struct item *it, struct envelope
             snprintf(reason, sizeof(reason), "attempts exhausted (%zu)",
                      envelope_attempt_count(e, dest->name));
             envelope_set_outcome(e, dest->name, "dead", clock_now_ms(), 0, reason);
+            if (w->d->o.metrics != NULL)
+                metrics_gave_up(w->d->o.metrics, it->parts.source, dest->name);
             po->changed = 1;
             continue;
         }
@@ -654,6 +656,7 @@ static void deliver(struct worker *w, const struct item *it, struct envelope *e)
     char reason[DRAIN_REASON_MAX];
     int64_t now_s = clock_now_ms() / 1000;
     int64_t due_s = 0;
+    int filtered;
     enum drain_next state;
 
     headers_init(&wh.orig);
@@ -681,13 +684,10 @@ static void deliver(struct worker *w, const struct item *it, struct envelope *e)
         goto out;
     }
 move:
+    filtered = state == DRAIN_NEXT_DONE && envelope_destination_count(e) == 0;
     if (state == DRAIN_NEXT_DONE) {
-        int filtered = envelope_destination_count(e) == 0;
-
         envelope_set_outcome(e, NULL, filtered ? "filtered" : "done", clock_now_ms(), 0, NULL);
         key_object(KEY_DONE, 0, it->parts.source, it->parts.encoded, next);
-        if (filtered)
-            w->counts.filtered++;
     } else if (state == DRAIN_NEXT_DEAD) {
         envelope_set_outcome(e, NULL, "dead", clock_now_ms(), 0, reason);
         key_object(KEY_DEAD, 0, it->parts.source, it->parts.encoded, next);
@@ -698,6 +698,7 @@ move:
         goto out;
     w->counts.delivered += po.delivered;
     w->counts.failed += po.failed;
+    w->counts.filtered += filtered;
     if (state == DRAIN_NEXT_DEAD)
         record_dead(w, it, next, reason);
 out:
