@@ -72,7 +72,7 @@ all: $(PROGRAMS) $(UNIT_BIN) $(HELPER_BIN)
 # V=1 shows the full commands.
 Q = $(if $(V),,@)
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h) Makefile
+$(BUILD)/%.o: %.c $(wildcard lib/*.h tests/unit/*.h) Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<

@@ -46,12 +46,16 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: hookspool-drain [--config F] [--once] [--shard I/N] [--concurrency N]\n"
                "                       [--metrics-file F]\n"
-               "       hookspool-drain [--config F] ls STATE [SOURCE]\n"
+               "       hookspool-drain [--config F] ls STATE [SOURCE] [--destination NAME]\n"
+               "                       [--status N] [--long]\n"
                "       hookspool-drain [--config F] show OBJECT_KEY\n"
-               "       hookspool-drain [--config F] replay OBJECT_KEY...\n"
+               "       hookspool-drain [--config F] replay [--destination NAME] OBJECT_KEY...\n"
                "       hookspool-drain [--config F] replay --all dead|done [SOURCE]\n"
-               "       hookspool-drain [--config F] stats [--json]\n"
-               "STATE is one of pending, retry, done, dead.\n");
+               "                       [--destination NAME] [--since T] [--until T] [--dry-run]\n"
+               "                       [--limit N]\n"
+               "       hookspool-drain [--config F] stats [--json] [--destinations]\n"
+               "STATE is one of pending, retry, done, dead. T is 2026-11-22T03:04:05Z,\n"
+               "2026-11-22 or epoch seconds, compared with when the webhook was received.\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -158,8 +162,10 @@ static void log_pass(const struct drain_counts *c, int64_t ms)
     struct log_fields f = LOG_FIELDS_INIT;
 
     snprintf(summary, sizeof(summary),
-             "delivered=%ld failed=%ld dead=%ld deferred=%ld duplicates=%ld store_errors=%ld",
-             c->delivered, c->failed, c->dead, c->deferred, c->duplicates, c->store_errors);
+             "delivered=%ld failed=%ld dead=%ld filtered=%ld deferred=%ld duplicates=%ld "
+             "store_errors=%ld",
+             c->delivered, c->failed, c->dead, c->filtered, c->deferred, c->duplicates,
+             c->store_errors);
     f.latency_ms = ms;
     f.detail = summary;
     log_event(LOG_INFO, "pass", &f);

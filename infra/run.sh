@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `make run`: hookspool on this machine in one command. lighttpd on
 # 127.0.0.1:8080 spawns the handler (infra/lighttpd/hookspool.conf), a
-# file:// spool in .run/spool, the drain running continuously, delivering to
-# a demo destination (tests/dest.py --print) that prints each webhook. Prints
+# file:// spool in .run/spool, the drain running continuously, fanning each
+# webhook out to two demo destinations (tests/dest.py --print, twice) that
+# print what they get: "app" takes every event, "audit" (a filter on
+# X-GitHub-Event) only push and ping. Prints
 # a ready-to-paste curl command sending a correctly signed GitHub ping, then
 # stays in the foreground until Ctrl-C or SIGTERM and stops everything.
 #
@@ -52,10 +54,11 @@ port_open "$PORT" && die "127.0.0.1:$PORT is in use: set HOOKSPOOL_RUN_PORT to a
 GITHUB_SECRET=$(openssl rand -hex 16)
 export GITHUB_SECRET
 DEST_PORT=$(free_port)
+AUDIT_PORT=$(free_port)
 
-python3 - "$RUN" "$DEST_PORT" >"$RUN/config.json" <<'PY' || die "unable to write $RUN/config.json"
+python3 - "$RUN" "$DEST_PORT" "$AUDIT_PORT" >"$RUN/config.json" <<'PY' ||
 import json, sys
-run, dest_port = sys.argv[1], sys.argv[2]
+run, dest_port, audit_port = sys.argv[1], sys.argv[2], sys.argv[3]
 json.dump({
     "store": {"url": "file://" + run + "/spool"},
     "sources": [{
@@ -63,13 +66,19 @@ json.dump({
         "path": "/hooks/github",
         "verify": {"scheme": "github", "secrets": ["env:GITHUB_SECRET"]},
         "idempotency": {"header": "X-GitHub-Delivery"},
-        "destination": {"url": "http://127.0.0.1:%s/github" % dest_port},
+        # Fan-out: every event to "app", push and ping also to "audit".
+        "destinations": [
+            {"name": "app", "url": "http://127.0.0.1:%s/github" % dest_port},
+            {"name": "audit", "url": "http://127.0.0.1:%s/audit" % audit_port,
+             "filter": {"header": "X-GitHub-Event", "in": ["push", "ping"]}},
+        ],
     }],
     # Short retries, so a failed delivery is seen again within the session.
     "drain": {"poll_ms": 500, "schedule_s": [0, 2, 10, 60]},
 }, sys.stdout, indent=2)
 print()
 PY
+    die "unable to write $RUN/config.json"
 
 cat >"$RUN/lighttpd.conf" <<EOF || die "unable to write $RUN/lighttpd.conf"
 # Written by infra/run.sh for \`make run\`; rewritten on every run.
@@ -125,9 +134,11 @@ trap 'stop; exit 0' INT TERM
 trap '[ "$stopping" -eq 1 ] || stop' EXIT
 
 if [ -f "$DEST" ]; then
-    python3 "$DEST" serve --port "$DEST_PORT" --print &
-    PIDS+=($!)
-    wait_port "$DEST_PORT" $! || die "the demo destination did not start (python3 $DEST)"
+    for p in "$DEST_PORT" "$AUDIT_PORT"; do
+        python3 "$DEST" serve --port "$p" --print &
+        PIDS+=($!)
+        wait_port "$p" $! || die "the demo destination did not start (python3 $DEST)"
+    done
 fi
 # The handlers lighttpd spawns inherit its stderr: their JSON log lines.
 lighttpd -D -f "$RUN/lighttpd.conf" 2>>"$RUN/handler.log" &
@@ -149,7 +160,11 @@ hookspool is running on http://127.0.0.1:$PORT (lighttpd + hookspool-handler)
   logs:   $RUN/handler.log, $RUN/drain.log, $RUN/lighttpd.log
 EOF
 if [ -x "$DRAIN" ] && [ -f "$DEST" ]; then
-    echo "  the drain delivers to http://127.0.0.1:$DEST_PORT/github, printed below"
+    echo "  the drain fans each webhook out to two destinations, both printed below:"
+    echo "    app    http://127.0.0.1:$DEST_PORT/github  every event"
+    echo "    audit  http://127.0.0.1:$AUDIT_PORT/audit   push and ping only (a filter on X-GitHub-Event)"
+    echo "  each delivery says which in Hookspool-Destination; a push reaches both, an issues"
+    echo "  event only app. Per destination: $DRAIN --config $RUN/config.json ls done --long"
 else
     [ -x "$DRAIN" ] || echo "  $DRAIN is not built: accepted webhooks wait in $RUN/spool/pending/"
     [ -f "$DEST" ] || echo "  $DEST is missing: deliveries fail and are retried"

@@ -2,6 +2,7 @@
 #include "admin.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 #include "envelope.h"
 #include "key.h"
 #include "spool.h"
+#include "xmalloc.h"
 
 enum admin_exit { ADMIN_OK = 0, ADMIN_FAILED = 1, ADMIN_USAGE = 2, ADMIN_STORE = 3 };
 
@@ -47,14 +49,35 @@ static int parse_source(const char *name, FILE *errout)
     return 0;
 }
 
-typedef int (*visit_fn)(struct store *s, const char *key, FILE *out, FILE *errout);
+/* What ls and replay --all keep of a state's objects; the unset parts keep everything. */
+struct selection {
+    const char *destination; /* --destination: the webhook has it (from dead/, for a replay:
+                                it gave up) */
+    int status;              /* --status: a last attempt's HTTP status (0: no answer) */
+    int has_status;
+    int64_t since_ms;        /* --since: received at or after */
+    int has_since;
+    int64_t until_ms;        /* --until: received before */
+    int has_until;
+};
+
+struct walk;
+typedef int (*visit_fn)(struct walk *w, const char *key);
 
 struct walk {
     struct store *s;
     visit_fn visit;
     FILE *out;
     FILE *errout;
-    int rc; /* the worst exit code seen */
+    int rc;                 /* the worst exit code seen */
+    struct selection sel;
+    int reads;              /* the selection or the output needs each envelope */
+    int long_form;          /* ls --long */
+    int replaying;          /* replay --all: --destination also asks that it gave up */
+    int dry_run;
+    long limit;             /* --limit; < 0: none */
+    long selected;          /* objects kept so far */
+    int stopped;            /* the limit was reached */
 };
 
 static enum spool_walk_next walk_one(void *ctx, const char *object,
@@ -65,50 +88,26 @@ static enum spool_walk_next walk_one(void *ctx, const char *object,
 
     if (parts == NULL)
         return SPOOL_WALK_NEXT;
-    r = w->visit(w->s, object, w->out, w->errout);
+    r = w->visit(w, object);
     if (r > w->rc)
         w->rc = r;
-    return r == ADMIN_STORE ? SPOOL_WALK_STOP : SPOOL_WALK_NEXT;
+    return r == ADMIN_STORE || w->stopped ? SPOOL_WALK_STOP : SPOOL_WALK_NEXT;
 }
 
 /*
- * Calls visit for every key of state (of source, when not NULL), page by
+ * Calls w->visit for every key of state (of source, when not NULL), page by
  * page. Returns the worst exit code seen.
  */
-static int walk(struct store *s, enum key_state state, const char *source, visit_fn visit,
-                FILE *out, FILE *errout)
+static int walk(struct walk *w, enum key_state state, const char *source)
 {
-    struct walk w = {s, visit, out, errout, ADMIN_OK};
     struct error err;
 
     error_clear(&err);
-    if (spool_walk(s, state, source, walk_one, &w, &err) != 0) {
-        fprintf(errout, "%s\n", err.msg);
+    if (spool_walk(w->s, state, source, walk_one, w, &err) != 0) {
+        fprintf(w->errout, "%s\n", err.msg);
         return ADMIN_STORE;
     }
-    return w.rc;
-}
-
-static int print_key(struct store *s, const char *key, FILE *out, FILE *errout)
-{
-    (void)s;
-    (void)errout;
-    fprintf(out, "%s\n", key);
-    return ADMIN_OK;
-}
-
-static int cmd_ls(struct store *s, int argc, char *const argv[], FILE *out, FILE *errout)
-{
-    enum key_state state;
-
-    if (argc < 2 || argc > 3) {
-        fprintf(errout, "usage: ls STATE [SOURCE]\n");
-        return ADMIN_USAGE;
-    }
-    if (parse_state(argv[1], &state, errout) != 0 ||
-        (argc == 3 && parse_source(argv[2], errout) != 0))
-        return ADMIN_USAGE;
-    return walk(s, state, argc == 3 ? argv[2] : NULL, print_key, out, errout);
+    return w->rc;
 }
 
 /* Reads and parses an object; on failure says why on errout and returns the exit code. */
@@ -136,6 +135,249 @@ static int load(struct store *s, const char *key, struct envelope **e, FILE *err
     }
 out:
     buf_free(&data);
+    return rc;
+}
+
+/* 1 when e is kept by sel (replaying: a dead/ record's --destination must have given up). */
+static int selected(const struct selection *sel, const struct envelope *e, int gave_up_only)
+{
+    const char *names[ENVELOPE_DESTINATIONS_MAX];
+    size_t n = envelope_destinations(e, names, ENVELOPE_DESTINATIONS_MAX);
+    int64_t at;
+
+    if (sel->destination != NULL) {
+        const char *state = envelope_outcome_state(e, sel->destination);
+
+        if (!envelope_has_destination(e, sel->destination))
+            return 0;
+        if (gave_up_only && (state == NULL || strcmp(state, "dead") != 0))
+            return 0;
+    }
+    if (sel->has_status) {
+        int found = 0;
+
+        for (size_t i = 0; i < n && !found; i++) {
+            if (sel->destination != NULL && strcmp(names[i], sel->destination) != 0)
+                continue;
+            found = envelope_attempt_count(e, names[i]) > 0 &&
+                    envelope_last_status(e, names[i]) == sel->status;
+        }
+        if (!found)
+            return 0;
+    }
+    if (sel->has_since || sel->has_until) {
+        if (envelope_received_ms(e, &at) != 0)
+            return 0;
+        if ((sel->has_since && at < sel->since_ms) || (sel->has_until && at >= sel->until_ms))
+            return 0;
+    }
+    return 1;
+}
+
+/* "KEY  ci=done(1,200) tracker=waiting(2,500)": each destination's state, attempts and
+ * last status; "filtered" for a webhook that matched none, "unrouted" before its first
+ * attempt. */
+static void print_long(FILE *out, const char *key, const struct envelope *e)
+{
+    const char *names[ENVELOPE_DESTINATIONS_MAX];
+    size_t n = envelope_destinations(e, names, ENVELOPE_DESTINATIONS_MAX);
+    const char *final = envelope_final_state(e);
+
+    fprintf(out, "%s", key);
+    if (!envelope_routed(e))
+        fprintf(out, "  unrouted");
+    else if (n == 0)
+        fprintf(out, "  %s", final != NULL ? final : "filtered");
+    for (size_t i = 0; i < n; i++) {
+        const char *state = envelope_outcome_state(e, names[i]);
+
+        fprintf(out, "  %s=%s(%zu,%d)", names[i], state != NULL ? state : "waiting",
+                envelope_attempt_count(e, names[i]), envelope_last_status(e, names[i]));
+    }
+    fprintf(out, "\n");
+}
+
+static int list_one(struct walk *w, const char *key)
+{
+    struct envelope *e = NULL;
+    int rc;
+
+    if (!w->reads) {
+        fprintf(w->out, "%s\n", key);
+        return ADMIN_OK;
+    }
+    rc = load(w->s, key, &e, w->errout);
+    if (rc != ADMIN_OK)
+        return rc == ADMIN_FAILED ? ADMIN_OK : rc; /* gone or junk: not listed, not fatal */
+    if (selected(&w->sel, e, 0)) {
+        if (w->long_form)
+            print_long(w->out, key, e);
+        else
+            fprintf(w->out, "%s\n", key);
+    }
+    envelope_free(e);
+    return ADMIN_OK;
+}
+
+/* A time for --since/--until: RFC 3339 UTC (with or without milliseconds), a date
+ * (midnight UTC), or epoch seconds. */
+static int parse_time(const char *text, int64_t *ms)
+{
+    char buf[CLOCK_ISO_MAX + 8];
+    size_t n = strlen(text);
+    char *end = NULL;
+    long long secs;
+
+    if (clock_parse_iso8601(text, ms) == 0)
+        return 0;
+    if (n == 20 && text[19] == 'Z') {
+        snprintf(buf, sizeof(buf), "%.19s.000Z", text);
+        return clock_parse_iso8601(buf, ms);
+    }
+    if (n == 10 && text[4] == '-') {
+        snprintf(buf, sizeof(buf), "%sT00:00:00.000Z", text);
+        return clock_parse_iso8601(buf, ms);
+    }
+    if (n == 0 || n > 12 || text[0] < '0' || text[0] > '9')
+        return -1;
+    secs = strtoll(text, &end, 10);
+    if (*end != '\0')
+        return -1;
+    *ms = (int64_t)secs * 1000;
+    return 0;
+}
+
+/* A non-negative decimal integer up to max; -1 otherwise. */
+static int parse_count(const char *text, long max, long *out)
+{
+    char *end = NULL;
+    long v;
+
+    if (text[0] < '0' || text[0] > '9')
+        return -1;
+    v = strtol(text, &end, 10);
+    if (*end != '\0' || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* 1 when option is one of the space-separated words of allowed. */
+static int option_allowed(const char *allowed, const char *option)
+{
+    size_t n = strlen(option);
+
+    for (const char *p = strstr(allowed, option); p != NULL; p = strstr(p + 1, option)) {
+        if ((p == allowed || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * Takes the options of ls and replay out of argv (they may come anywhere),
+ * leaving the positional arguments in pos (npos set). allowed lists the
+ * options the command takes. 0, or -1 having said why on errout.
+ */
+static int parse_options(struct walk *w, int argc, char *const argv[], const char *allowed,
+                         char *pos[], int *npos, int *all)
+{
+    *npos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long n;
+
+        if (strncmp(a, "--", 2) != 0) {
+            pos[(*npos)++] = argv[i];
+            continue;
+        }
+        if (!option_allowed(allowed, a)) {
+            fprintf(w->errout, "unknown option '%s'\n", a);
+            return -1;
+        }
+        if (strcmp(a, "--all") == 0) {
+            *all = 1;
+            continue;
+        }
+        if (strcmp(a, "--long") == 0) {
+            w->long_form = 1;
+            continue;
+        }
+        if (strcmp(a, "--dry-run") == 0) {
+            w->dry_run = 1;
+            continue;
+        }
+        if (v == NULL) {
+            fprintf(w->errout, "option '%s' needs a value\n", a);
+            return -1;
+        }
+        i++;
+        if (strcmp(a, "--destination") == 0) {
+            if (!key_source_valid(v)) {
+                fprintf(w->errout, "invalid destination name '%s' (expected [a-z0-9_-]{1,64})\n",
+                        v);
+                return -1;
+            }
+            w->sel.destination = v;
+        } else if (strcmp(a, "--status") == 0) {
+            if (parse_count(v, 999, &n) != 0) {
+                fprintf(w->errout, "--status: '%s' is not an HTTP status (0 for no answer)\n", v);
+                return -1;
+            }
+            w->sel.status = (int)n;
+            w->sel.has_status = 1;
+        } else if (strcmp(a, "--since") == 0 || strcmp(a, "--until") == 0) {
+            int since = strcmp(a, "--since") == 0;
+
+            if (parse_time(v, since ? &w->sel.since_ms : &w->sel.until_ms) != 0) {
+                fprintf(w->errout,
+                        "%s: '%s' is not a time (2026-11-22T03:04:05Z, 2026-11-22 or epoch "
+                        "seconds)\n",
+                        a, v);
+                return -1;
+            }
+            if (since)
+                w->sel.has_since = 1;
+            else
+                w->sel.has_until = 1;
+        } else if (strcmp(a, "--limit") == 0) {
+            if (parse_count(v, LONG_MAX / 2, &w->limit) != 0 || w->limit == 0) {
+                fprintf(w->errout, "--limit: '%s' is not a positive count\n", v);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int cmd_ls(struct store *s, int argc, char *const argv[], FILE *out, FILE *errout)
+{
+    struct walk w;
+    char **pos = xcalloc((size_t)argc + 1, sizeof(*pos));
+    int npos = 0;
+    int all = 0;
+    int rc = ADMIN_USAGE;
+    enum key_state state;
+
+    memset(&w, 0, sizeof(w));
+    w.s = s;
+    w.out = out;
+    w.errout = errout;
+    w.visit = list_one;
+    w.limit = -1;
+    if (parse_options(&w, argc, argv, "--destination --status --long", pos, &npos, &all) != 0 ||
+        npos < 1 || npos > 2) {
+        fprintf(errout, "usage: ls STATE [SOURCE] [--destination NAME] [--status N] [--long]\n");
+        goto out;
+    }
+    if (parse_state(pos[0], &state, errout) != 0 ||
+        (npos == 2 && parse_source(pos[1], errout) != 0))
+        goto out;
+    w.reads = w.long_form || w.sel.destination != NULL || w.sel.has_status;
+    rc = walk(&w, state, npos == 2 ? pos[1] : NULL);
+out:
+    free(pos);
     return rc;
 }
 
@@ -169,12 +411,16 @@ static int cmd_show(struct store *s, int argc, char *const argv[], FILE *out, FI
         return rc;
     text = envelope_dump(e, 1, NULL);
     fprintf(out, "%s\n", text);
+    /* The per-destination summary `ls --long` gives, after the document. */
+    fprintf(out, "destinations: ");
+    print_long(out, argv[1], e);
     free(text);
     envelope_free(e);
     return ADMIN_OK;
 }
 
-static int replay_one(struct store *s, const char *key, FILE *out, FILE *errout)
+/* Replays one object; with a selection (replay --all), only when it is kept. */
+static int replay_one(struct walk *w, const char *key)
 {
     struct key_parts parts;
     struct envelope *e = NULL;
@@ -183,22 +429,35 @@ static int replay_one(struct store *s, const char *key, FILE *out, FILE *errout)
     int rc;
 
     error_clear(&err);
-    if (check_key(key, &parts, errout) != 0)
+    if (check_key(key, &parts, w->errout) != 0)
         return ADMIN_USAGE;
     if (parts.state != KEY_DEAD && parts.state != KEY_DONE) {
-        fprintf(errout, "'%s': only dead/ and done/ objects can be replayed\n", key);
+        fprintf(w->errout, "'%s': only dead/ and done/ objects can be replayed\n", key);
         return ADMIN_USAGE;
     }
-    rc = load(s, key, &e, errout);
+    rc = load(w->s, key, &e, w->errout);
     if (rc != ADMIN_OK)
         goto out;
+    if (w->replaying && !selected(&w->sel, e, parts.state == KEY_DEAD))
+        goto out;
+    w->selected++;
+    if (w->limit > 0 && w->selected >= w->limit)
+        w->stopped = 1;
+    if (w->dry_run) {
+        if (w->selected <= ADMIN_DRY_RUN_SHOWN)
+            fprintf(w->out, "%s\n", key);
+        goto out;
+    }
     /* pending/ only: the record replayed stays until the drain finishes the replay. */
-    if (spool_replay(s, &parts, e, next, &err) != 0) {
-        fprintf(errout, "unable to write '%s': %s\n", next, err.msg);
+    if (spool_replay(w->s, &parts, e, w->sel.destination, next, &err) != 0) {
+        if (err.code == HS_ERR_INPUT)
+            fprintf(w->errout, "'%s': %s\n", key, err.msg);
+        else
+            fprintf(w->errout, "unable to write '%s': %s\n", next, err.msg);
         rc = store_exit(&err);
         goto out;
     }
-    fprintf(out, "%s -> %s\n", key, next);
+    fprintf(w->out, "%s -> %s\n", key, next);
 out:
     envelope_free(e);
     return rc;
@@ -206,35 +465,65 @@ out:
 
 static int cmd_replay(struct store *s, int argc, char *const argv[], FILE *out, FILE *errout)
 {
-    enum key_state state;
+    static const char usage[] =
+        "usage: replay [--destination NAME] OBJECT_KEY...\n"
+        "       replay --all dead|done [SOURCE] [--destination NAME] [--since T] [--until T]"
+        " [--dry-run] [--limit N]\n";
+    struct walk w;
+    char **pos = xcalloc((size_t)argc + 1, sizeof(*pos));
+    int npos = 0;
+    int all = 0;
     int rc = ADMIN_OK;
+    enum key_state state;
 
-    if (argc >= 2 && strcmp(argv[1], "--all") == 0) {
-        if (argc < 3 || argc > 4) {
-            fprintf(errout, "usage: replay --all dead|done [SOURCE]\n");
-            return ADMIN_USAGE;
+    memset(&w, 0, sizeof(w));
+    w.s = s;
+    w.out = out;
+    w.errout = errout;
+    w.visit = replay_one;
+    w.limit = -1;
+    if (parse_options(&w, argc, argv,
+                      "--all --destination --since --until --dry-run --limit", pos, &npos,
+                      &all) != 0 ||
+        npos < 1) {
+        fprintf(errout, "%s", usage);
+        rc = ADMIN_USAGE;
+        goto out;
+    }
+    if (!all && (w.sel.has_since || w.sel.has_until || w.dry_run || w.limit > 0)) {
+        fprintf(errout, "--since, --until, --dry-run and --limit go with --all\n%s", usage);
+        rc = ADMIN_USAGE;
+        goto out;
+    }
+    if (all) {
+        if (npos > 2 || parse_state(pos[0], &state, errout) != 0 ||
+            (npos == 2 && parse_source(pos[1], errout) != 0)) {
+            fprintf(errout, "%s", usage);
+            rc = ADMIN_USAGE;
+            goto out;
         }
-        if (parse_state(argv[2], &state, errout) != 0 ||
-            (argc == 4 && parse_source(argv[3], errout) != 0))
-            return ADMIN_USAGE;
         if (state != KEY_DEAD && state != KEY_DONE) {
-            fprintf(errout, "only dead and done can be replayed, not '%s'\n", argv[2]);
-            return ADMIN_USAGE;
+            fprintf(errout, "only dead and done can be replayed, not '%s'\n", pos[0]);
+            rc = ADMIN_USAGE;
+            goto out;
         }
-        return walk(s, state, argc == 4 ? argv[3] : NULL, replay_one, out, errout);
+        w.replaying = 1;
+        rc = walk(&w, state, npos == 2 ? pos[1] : NULL);
+        if (w.dry_run)
+            fprintf(out, "%ld object%s would be replayed (dry run: nothing changed)\n",
+                    w.selected, w.selected == 1 ? "" : "s");
+        goto out;
     }
-    if (argc < 2) {
-        fprintf(errout, "usage: replay OBJECT_KEY... | replay --all dead|done [SOURCE]\n");
-        return ADMIN_USAGE;
-    }
-    for (int i = 1; i < argc; i++) {
-        int r = replay_one(s, argv[i], out, errout);
+    for (int i = 0; i < npos; i++) {
+        int r = replay_one(&w, pos[i]);
 
         if (r > rc)
             rc = r;
         if (r == ADMIN_STORE)
             break;
     }
+out:
+    free(pos);
     return rc;
 }
 
@@ -248,20 +537,107 @@ static json_t *counts_json(const long counts[CENSUS_STATES])
     return obj;
 }
 
+/* What stats --destinations counts for one (source, destination). */
+struct dest_tally {
+    char source[KEY_SOURCE_MAX + 1];
+    char destination[KEY_SOURCE_MAX + 1];
+    long counts[3]; /* waiting, delivered, gave up */
+};
+
+static const char *const DEST_COLUMNS[3] = {"waiting", "delivered", "gave_up"};
+
+struct dest_census {
+    struct walk w;
+    struct dest_tally *rows;
+    size_t n;
+};
+
+static struct dest_tally *tally_row(struct dest_census *c, const char *source, const char *dest)
+{
+    struct dest_tally *t;
+
+    for (size_t i = 0; i < c->n; i++) {
+        if (strcmp(c->rows[i].source, source) == 0 && strcmp(c->rows[i].destination, dest) == 0)
+            return &c->rows[i];
+    }
+    c->rows = xrealloc(c->rows, (c->n + 1) * sizeof(*c->rows));
+    t = &c->rows[c->n++];
+    memset(t, 0, sizeof(*t));
+    snprintf(t->source, sizeof(t->source), "%s", source);
+    snprintf(t->destination, sizeof(t->destination), "%s", dest);
+    return t;
+}
+
+/* Counts each destination of one webhook by its state. */
+static int tally_one(struct walk *w, const char *key)
+{
+    struct dest_census *c = (struct dest_census *)w; /* w is c's first member */
+    const char *names[ENVELOPE_DESTINATIONS_MAX];
+    struct envelope *e = NULL;
+    struct key_parts parts;
+    size_t n;
+    int rc = load(w->s, key, &e, w->errout);
+
+    if (rc != ADMIN_OK)
+        return rc == ADMIN_FAILED ? ADMIN_OK : rc;
+    if (key_parse(key, &parts) == 0) {
+        n = envelope_destinations(e, names, ENVELOPE_DESTINATIONS_MAX);
+        for (size_t i = 0; i < n; i++) {
+            const char *state = envelope_outcome_state(e, names[i]);
+            int col = state == NULL ? 0 : strcmp(state, "done") == 0 ? 1 : 2;
+
+            tally_row(c, parts.source, names[i])->counts[col]++;
+        }
+    }
+    envelope_free(e);
+    return ADMIN_OK;
+}
+
+static json_t *counts_of(const long *counts, const char *const *names, int n)
+{
+    json_t *obj = json_object();
+
+    for (int i = 0; i < n; i++)
+        json_object_set_new(obj, names[i], json_integer(counts[i]));
+    return obj;
+}
+
 static int cmd_stats(struct store *s, int argc, char *const argv[], FILE *out, FILE *errout)
 {
+    static const enum key_state READ[] = {KEY_PENDING, KEY_RETRY, KEY_DEAD};
     struct census c;
+    struct dest_census dc;
     struct error err;
-    int json = argc == 2 && strcmp(argv[1], "--json") == 0;
+    int json = 0;
+    int dests = 0;
+    int rc = ADMIN_OK;
 
-    if (argc > 2 || (argc == 2 && !json)) {
-        fprintf(errout, "usage: stats [--json]\n");
-        return ADMIN_USAGE;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+        } else if (strcmp(argv[i], "--destinations") == 0) {
+            dests = 1;
+        } else {
+            fprintf(errout, "usage: stats [--json] [--destinations]\n");
+            return ADMIN_USAGE;
+        }
     }
+    memset(&dc, 0, sizeof(dc));
     error_clear(&err);
     if (census_count(s, CENSUS_ALL, &c, &err) != 0) {
         fprintf(errout, "unable to count the spool: %s\n", err.msg);
         return ADMIN_STORE;
+    }
+    /* Per destination: each webhook in pending/, retry/ and dead/ is read (done/ is not:
+     * every destination of a webhook there delivered). */
+    dc.w.s = s;
+    dc.w.out = out;
+    dc.w.errout = errout;
+    dc.w.visit = tally_one;
+    for (size_t i = 0; dests && i < sizeof(READ) / sizeof(READ[0]); i++) {
+        rc = walk(&dc.w, READ[i], NULL);
+        if (rc == ADMIN_STORE)
+            goto out;
     }
     if (json) {
         json_t *doc = counts_json(c.totals);
@@ -271,6 +647,21 @@ static int cmd_stats(struct store *s, int argc, char *const argv[], FILE *out, F
         for (size_t i = 0; i < c.n_sources; i++)
             json_object_set_new(sources, c.sources[i].name, counts_json(c.sources[i].counts));
         json_object_set_new(doc, "sources", sources);
+        if (dests) {
+            json_t *by = json_object();
+
+            for (size_t i = 0; i < dc.n; i++) {
+                json_t *src = json_object_get(by, dc.rows[i].source);
+
+                if (src == NULL) {
+                    src = json_object();
+                    json_object_set_new(by, dc.rows[i].source, src);
+                }
+                json_object_set_new(src, dc.rows[i].destination,
+                                    counts_of(dc.rows[i].counts, DEST_COLUMNS, 3));
+            }
+            json_object_set_new(doc, "destinations", by);
+        }
         text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (text != NULL)
             fprintf(out, "%s\n", text);
@@ -287,9 +678,19 @@ static int cmd_stats(struct store *s, int argc, char *const argv[], FILE *out, F
         }
         fprintf(out, "%-24s %10ld %10ld %10ld %10ld\n", "TOTAL", c.totals[KEY_PENDING],
                 c.totals[KEY_RETRY], c.totals[KEY_DONE], c.totals[KEY_DEAD]);
+        if (dests) {
+            fprintf(out, "\n%-24s %-24s %10s %10s %10s\n", "SOURCE", "DESTINATION", "WAITING",
+                    "DELIVERED", "GAVE_UP");
+            for (size_t i = 0; i < dc.n; i++)
+                fprintf(out, "%-24s %-24s %10ld %10ld %10ld\n", dc.rows[i].source,
+                        dc.rows[i].destination, dc.rows[i].counts[0], dc.rows[i].counts[1],
+                        dc.rows[i].counts[2]);
+        }
     }
+out:
+    free(dc.rows);
     census_free(&c);
-    return ADMIN_OK;
+    return rc;
 }
 
 int admin_run(struct store *s, int argc, char *const argv[], FILE *out, FILE *errout)

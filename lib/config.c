@@ -26,6 +26,7 @@
 
 #include "buf.h"
 #include "codec.h"
+#include "filter.h"
 #include "key.h"
 #include "pubkey.h"
 #include "sig.h"
@@ -56,7 +57,7 @@ static const char *const TOP_KEYS[] = {"store",   "max_backlog", "backlog_stale_
 static const char *const STORE_KEYS[] = {"url",        "access_key",    "secret_key",
                                          "timeout_ms", "session_token", NULL};
 static const char *const SOURCE_KEYS[] = {"name", "path", "max_body", "require_json", "verify",
-                                          "idempotency", "destination", NULL};
+                                          "idempotency", "destination", "destinations", NULL};
 static const char *const VERIFY_KEYS[] = {"scheme", "secrets", "tolerance_s", "header",
                                           "algorithm", "encoding", "prefix", "public_key",
                                           "public_url", "verify_token", NULL};
@@ -64,7 +65,11 @@ static const char *const IDEMPOTENCY_KEYS[] = {"header", "headers", "json_pointe
                                                NULL};
 static const char *const DESTINATION_KEYS[] = {"url", "timeout_ms", "connect_timeout_ms", "sign",
                                                "max_per_second", "breaker_failures",
-                                               "breaker_pause_s", NULL};
+                                               "breaker_pause_s", "schedule_s", "filter", NULL};
+/* A destinations[] entry: the same, plus its name. */
+static const char *const NAMED_DESTINATION_KEYS[] = {
+    "name", "url", "timeout_ms", "connect_timeout_ms", "sign", "max_per_second",
+    "breaker_failures", "breaker_pause_s", "schedule_s", "filter", NULL};
 static const char *const SIGN_KEYS[] = {"scheme", "secret", NULL};
 static const char *const DRAIN_KEYS[] = {"concurrency", "poll_ms", "schedule_s", NULL};
 static const char *const HANDLER_KEYS[] = {"read_timeout_ms", NULL};
@@ -779,26 +784,59 @@ static int load_idempotency(json_t *src, const char *base, struct source_config 
     return 0;
 }
 
-static int load_destination(json_t *src, const char *base, struct source_config *sc,
-                            struct error *err)
+/* A list of delays in seconds at obj[key] ("schedule_s"): its length is the attempts. */
+static int load_schedule(json_t *obj, const char *base, const char *key, long **out, size_t *n,
+                         struct error *err)
 {
-    struct destination_config *d = &sc->destination;
-    char dbase[FIELD_MAX];
+    json_t *sched = json_object_get(obj, key);
+    char field[FIELD_MAX];
+
+    field_join(field, base, key);
+    if (!json_is_array(sched) || json_array_size(sched) == 0)
+        return fail(err, field, "must be a non-empty array of delays in seconds");
+    if (json_array_size(sched) > SCHEDULE_MAX)
+        return fail(err, field, "at most %d attempts", SCHEDULE_MAX);
+    *n = json_array_size(sched);
+    *out = xcalloc(*n, sizeof(**out));
+    for (size_t i = 0; i < *n; i++) {
+        json_t *v = json_array_get(sched, i);
+        char item[FIELD_MAX];
+
+        field_index(item, field, i);
+        if (!json_is_integer(v))
+            return fail(err, item, "must be an integer");
+        if (json_integer_value(v) < 0 || json_integer_value(v) > SCHEDULE_DELAY_LIMIT)
+            return fail(err, item, "must be between 0 and %ld", SCHEDULE_DELAY_LIMIT);
+        (*out)[i] = (long)json_integer_value(v);
+    }
+    return 0;
+}
+
+/* One destination object at dbase: "destination", or an entry of "destinations" (named). */
+static int load_destination(json_t *obj, const char *dbase, int named,
+                            struct destination_config *d, struct error *err)
+{
     char sbase[FIELD_MAX];
     char field[FIELD_MAX];
-    json_t *obj;
     json_t *sign;
     json_t *rate;
     const char *s;
     long n;
 
-    field_join(dbase, base, "destination");
-    obj = json_object_get(src, "destination");
-    if (obj == NULL)
-        return 0;
-    sc->has_destination = 1;
-    if (check_object(obj, dbase, err) != 0 || check_keys(obj, dbase, DESTINATION_KEYS, err) != 0)
+    if (check_object(obj, dbase, err) != 0 ||
+        check_keys(obj, dbase, named ? NAMED_DESTINATION_KEYS : DESTINATION_KEYS, err) != 0)
         return -1;
+    if (named) {
+        if (get_string(obj, dbase, "name", STR_REQUIRED, &s, err) != 0)
+            return -1;
+        field_join(field, dbase, "name");
+        if (!key_source_valid(s))
+            return fail(err, field, "\"%s\" is not a valid destination name ([a-z0-9_-]{1,64})",
+                        s);
+    } else {
+        s = CONFIG_DEFAULT_DESTINATION;
+    }
+    d->name = xstrdup(s);
     if (get_string(obj, dbase, "url", STR_REQUIRED, &s, err) != 0)
         return -1;
     field_join(field, dbase, "url");
@@ -837,6 +875,16 @@ static int load_destination(json_t *src, const char *base, struct source_config 
                  CONFIG_DEFAULT_BREAKER_PAUSE_S, &n, err) != 0)
         return -1;
     d->breaker_pause_s = (int)n;
+    /* Without its own, the destination takes drain.schedule_s (config_parse_named). */
+    if (json_object_get(obj, "schedule_s") != NULL &&
+        load_schedule(obj, dbase, "schedule_s", &d->schedule_s, &d->n_schedule, err) != 0)
+        return -1;
+    if (json_object_get(obj, "filter") != NULL) {
+        field_join(field, dbase, "filter");
+        d->filter = filter_parse(json_object_get(obj, "filter"), field, err);
+        if (d->filter == NULL)
+            return -1;
+    }
 
     sign = json_object_get(obj, "sign");
     if (sign == NULL)
@@ -853,6 +901,66 @@ static int load_destination(json_t *src, const char *base, struct source_config 
     if (json_object_get(sign, "secret") == NULL)
         return fail(err, field, "missing");
     return resolve_secret(json_object_get(sign, "secret"), field, 1, &d->sign_secret, err);
+}
+
+/* "destinations": [...], or "destination": {...} as the one destination named "default". */
+static int load_destinations(json_t *src, const char *base, struct source_config *sc,
+                             struct error *err)
+{
+    json_t *one = json_object_get(src, "destination");
+    json_t *list = json_object_get(src, "destinations");
+    char field[FIELD_MAX];
+    char item[FIELD_MAX];
+
+    if (one != NULL && list != NULL)
+        return fail(err, base, "give \"destination\" or \"destinations\", not both");
+    if (one != NULL) {
+        sc->destinations = xcalloc(1, sizeof(*sc->destinations));
+        sc->n_destinations = 1;
+        field_join(field, base, "destination");
+        return load_destination(one, field, 0, &sc->destinations[0], err);
+    }
+    if (list == NULL)
+        return 0;
+    field_join(field, base, "destinations");
+    if (!json_is_array(list) || json_array_size(list) == 0)
+        return fail(err, field, "must be a non-empty array of destinations");
+    if (json_array_size(list) > CONFIG_DESTINATIONS_MAX)
+        return fail(err, field, "at most %d destinations", CONFIG_DESTINATIONS_MAX);
+    sc->destinations = xcalloc(json_array_size(list), sizeof(*sc->destinations));
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        struct destination_config *d = &sc->destinations[i];
+
+        field_index(item, field, i);
+        sc->n_destinations++;
+        if (load_destination(json_array_get(list, i), item, 1, d, err) != 0)
+            return -1;
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(sc->destinations[j].name, d->name) == 0) {
+                char name[FIELD_MAX];
+
+                field_join(name, item, "name");
+                return fail(err, name, "duplicate destination name \"%s\"", d->name);
+            }
+        }
+    }
+    return 0;
+}
+
+/* A destination without "schedule_s" gets its own copy of drain.schedule_s. */
+static void inherit_schedules(struct config *cfg)
+{
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+        for (size_t j = 0; j < cfg->sources[i].n_destinations; j++) {
+            struct destination_config *d = &cfg->sources[i].destinations[j];
+
+            if (d->schedule_s != NULL)
+                continue;
+            d->n_schedule = cfg->drain.n_schedule;
+            d->schedule_s = xcalloc(d->n_schedule, sizeof(*d->schedule_s));
+            memcpy(d->schedule_s, cfg->drain.schedule_s, d->n_schedule * sizeof(long));
+        }
+    }
 }
 
 static int path_char_valid(unsigned char c)
@@ -902,7 +1010,7 @@ static int load_source(json_t *src, const char *base, struct source_config *sc,
         return -1;
     if (load_idempotency(src, base, sc, err) != 0)
         return -1;
-    return load_destination(src, base, sc, err);
+    return load_destinations(src, base, sc, err);
 }
 
 static int load_sources(json_t *root, struct config *cfg, struct error *err)
@@ -970,24 +1078,7 @@ static int load_drain(json_t *root, struct drain_config *dr, struct error *err)
         memcpy(dr->schedule_s, DEFAULT_SCHEDULE_S, sizeof(DEFAULT_SCHEDULE_S));
         return 0;
     }
-    if (!json_is_array(sched) || json_array_size(sched) == 0)
-        return fail(err, "drain.schedule_s", "must be a non-empty array of delays in seconds");
-    if (json_array_size(sched) > SCHEDULE_MAX)
-        return fail(err, "drain.schedule_s", "at most %d attempts", SCHEDULE_MAX);
-    dr->n_schedule = json_array_size(sched);
-    dr->schedule_s = xcalloc(dr->n_schedule, sizeof(*dr->schedule_s));
-    for (size_t i = 0; i < dr->n_schedule; i++) {
-        json_t *v = json_array_get(sched, i);
-        char field[FIELD_MAX];
-
-        field_index(field, "drain.schedule_s", i);
-        if (!json_is_integer(v))
-            return fail(err, field, "must be an integer");
-        if (json_integer_value(v) < 0 || json_integer_value(v) > SCHEDULE_DELAY_LIMIT)
-            return fail(err, field, "must be between 0 and %ld", SCHEDULE_DELAY_LIMIT);
-        dr->schedule_s[i] = (long)json_integer_value(v);
-    }
-    return 0;
+    return load_schedule(obj, "drain", "schedule_s", &dr->schedule_s, &dr->n_schedule, err);
 }
 
 /* Overwrites every string in the tree, so literal secrets do not linger in freed memory. */
@@ -1055,6 +1146,7 @@ static struct config *config_parse_named(const char *name, const char *text, siz
         load_sources(root, cfg, err) != 0 || load_drain(root, &cfg->drain, err) != 0 ||
         load_handler(root, &cfg->handler, err) != 0)
         goto out;
+    inherit_schedules(cfg);
     ok = 1;
     error_clear(err);
 out:
@@ -1123,6 +1215,16 @@ const struct source_config *config_source_by_name(const struct config *cfg, cons
     return NULL;
 }
 
+const struct destination_config *config_destination_by_name(const struct source_config *src,
+                                                            const char *name)
+{
+    for (size_t i = 0; i < src->n_destinations; i++) {
+        if (strcmp(src->destinations[i].name, name) == 0)
+            return &src->destinations[i];
+    }
+    return NULL;
+}
+
 static void source_free(struct source_config *sc)
 {
     free(sc->name);
@@ -1139,8 +1241,14 @@ static void source_free(struct source_config *sc)
         free(sc->idempotency.headers[i]);
     free(sc->idempotency.headers);
     free(sc->idempotency.json_pointer);
-    free(sc->destination.url);
-    secret_wipe(&sc->destination.sign_secret);
+    for (size_t i = 0; i < sc->n_destinations; i++) {
+        free(sc->destinations[i].name);
+        free(sc->destinations[i].url);
+        secret_wipe(&sc->destinations[i].sign_secret);
+        free(sc->destinations[i].schedule_s);
+        filter_free(sc->destinations[i].filter);
+    }
+    free(sc->destinations);
 }
 
 void config_free(struct config *cfg)

@@ -33,6 +33,8 @@
 #define CONFIG_DEFAULT_BREAKER_FAILURES 10
 #define CONFIG_DEFAULT_BREAKER_PAUSE_S 60
 #define CONFIG_DEFAULT_READ_TIMEOUT_MS 30000
+#define CONFIG_DEFAULT_DESTINATION "default" /* the name "destination": {...} stands for */
+#define CONFIG_DESTINATIONS_MAX 64           /* per source */
 
 /* The verifier a source uses; sig.h's scheme table maps each config name to one. */
 enum verify_scheme {
@@ -98,7 +100,11 @@ struct idempotency_config {
     enum idempotency_fallback fallback; /* "fallback": reject | body_sha256 */
 };
 
+struct filter; /* lib/filter.h */
+
 struct destination_config {
+    char *name;             /* [a-z0-9_-]{1,64}, unique within its source; "default" for
+                               the one-destination shorthand "destination" */
     char *url;              /* http:// or https:// */
     long timeout_ms;        /* total, default 15000 */
     long connect_timeout_ms;/* default 5000, never above timeout_ms */
@@ -106,6 +112,9 @@ struct destination_config {
     double max_per_second;  /* 0: unlimited */
     int breaker_failures;   /* default 10 */
     int breaker_pause_s;    /* default 60 */
+    long *schedule_s;       /* its own "schedule_s", else a copy of drain.schedule_s */
+    size_t n_schedule;      /* >= 1: the attempts it gets */
+    struct filter *filter;  /* "filter" (owned); NULL: every webhook */
 };
 
 struct source_config {
@@ -115,8 +124,9 @@ struct source_config {
     int require_json;       /* "require_json", implied by idempotency.json_pointer */
     struct verify_config verify;
     struct idempotency_config idempotency;
-    int has_destination;
-    struct destination_config destination;
+    struct destination_config *destinations; /* "destinations", in config order, or the one
+                                                "destination" */
+    size_t n_destinations;  /* 0: none configured, the source's objects wait in the spool */
 };
 
 struct store_config {
@@ -162,6 +172,10 @@ const struct source_config *config_source_by_path(const struct config *cfg, cons
 
 /* The source named name, or NULL. */
 const struct source_config *config_source_by_name(const struct config *cfg, const char *name);
+
+/* The destination of src named name, or NULL. */
+const struct destination_config *config_destination_by_name(const struct source_config *src,
+                                                            const char *name);
 
 /* Frees everything and wipes the secrets. NULL-safe. */
 void config_free(struct config *cfg);

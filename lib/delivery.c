@@ -110,6 +110,7 @@ void delivery_headers(const struct headers *orig, const struct delivery_meta *me
     }
     headers_add(out, "Idempotency-Key", meta->key);
     headers_add(out, "Hookspool-Source", meta->source);
+    headers_add(out, "Hookspool-Destination", meta->destination);
     snprintf(number, sizeof(number), "%d", meta->attempt);
     headers_add(out, "Hookspool-Attempt", number);
     if (signing) {

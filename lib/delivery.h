@@ -15,9 +15,10 @@
  *     webhook-* signature headers when hookspool signs);
  *   - anything with a malformed name or a CR/LF/NUL in the value;
  * plus Idempotency-Key: KEY (the encoded key, the same on every attempt),
- * Hookspool-Source, Hookspool-Attempt: N and, when the destination has a
- * "sign" secret, Standard Webhooks headers: webhook-id "SOURCE/KEY" (stable
- * across attempts, as the scheme asks), webhook-timestamp (now) and
+ * Hookspool-Source, Hookspool-Destination: NAME, Hookspool-Attempt: N (of
+ * that destination) and, when the destination has a "sign" secret, Standard
+ * Webhooks headers: webhook-id "SOURCE/KEY" (stable across attempts and the
+ * same for every destination of the webhook, as the scheme asks), webhook-timestamp (now) and
  * webhook-signature.
  *
  * How: libcurl easy, redirects not followed, http and https only, TLS peer
@@ -51,6 +52,7 @@ struct delivery_meta {
     int64_t now_s;              /* webhook-timestamp */
     const char *secret_header;  /* NULL, or a header that carried the source's shared
                                    secret (token scheme): never forwarded */
+    const char *destination;    /* Hookspool-Destination: the destination's name */
 };
 
 /*

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "delivery.h"
 #include "envelope.h"
+#include "filter.h"
 #include "guard.h"
 #include "headers.h"
 #include "key.h"
@@ -45,7 +46,8 @@ struct queue {
 
 struct drain {
     struct drain_options o;
-    struct guard *guard;
+    struct guard *guard;  /* one slot per destination: source i's j-th is slot0[i] + j */
+    size_t *slot0;
     struct queue q;
     struct spool_flight *flight;
     struct census tally; /* of the last pass (drain_tally) */
@@ -193,21 +195,32 @@ struct drain *drain_new(const struct drain_options *opts)
 {
     struct drain *d = xcalloc(1, sizeof(*d));
     const struct config *cfg = opts->cfg;
-    struct guard_limits *limits = xcalloc(cfg->n_sources + 1, sizeof(*limits));
+    struct guard_limits *limits;
+    size_t n = 0;
 
     d->o = *opts;
     if (d->o.concurrency < 1)
         d->o.concurrency = 1;
     if (d->o.shard_n == 0)
         d->o.shard_n = 1;
+    d->slot0 = xcalloc(cfg->n_sources + 1, sizeof(*d->slot0));
     for (size_t i = 0; i < cfg->n_sources; i++) {
-        const struct destination_config *dest = &cfg->sources[i].destination;
-
-        limits[i].max_per_second = dest->max_per_second;
-        limits[i].breaker_failures = dest->breaker_failures;
-        limits[i].breaker_pause_s = dest->breaker_pause_s;
+        d->slot0[i] = n;
+        n += cfg->sources[i].n_destinations;
     }
-    d->guard = guard_new(limits, cfg->n_sources);
+    /* Each destination is protected on its own: its rate, its breaker. */
+    limits = xcalloc(n + 1, sizeof(*limits));
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+        for (size_t j = 0; j < cfg->sources[i].n_destinations; j++) {
+            const struct destination_config *dest = &cfg->sources[i].destinations[j];
+            struct guard_limits *l = &limits[d->slot0[i] + j];
+
+            l->max_per_second = dest->max_per_second;
+            l->breaker_failures = dest->breaker_failures;
+            l->breaker_pause_s = dest->breaker_pause_s;
+        }
+    }
+    d->guard = guard_new(limits, n);
     d->flight = spool_flight_new();
     free(limits);
     return d;
@@ -218,6 +231,7 @@ void drain_free(struct drain *d)
     if (d == NULL)
         return;
     guard_free(d->guard);
+    free(d->slot0);
     spool_flight_free(d->flight);
     census_free(&d->tally);
     free(d);
@@ -349,7 +363,7 @@ static void bury_unparseable(struct worker *w, const struct item *it, const stru
         goto out;
     }
     snprintf(reason, sizeof(reason), "unparseable envelope: %s", why);
-    envelope_set_outcome(e, "dead", now, 0, reason);
+    envelope_set_outcome(e, NULL, "dead", now, 0, reason);
     key_object(KEY_DEAD, 0, it->parts.source, it->parts.encoded, next);
     if (move_to(w, it, next, e) != 0)
         goto out;
@@ -381,12 +395,18 @@ static void bury_too_large(struct worker *w, const struct item *it, const char *
     record_dead(w, it, next, why);
 }
 
-/* Waits for the guard; 1 to deliver, 0 to leave the object (paused, or stopping). */
-static int admitted(struct worker *w, const struct item *it)
+/* The guard slot of destination j of the item's source. */
+static size_t slot_of(const struct drain *d, const struct item *it, size_t j)
+{
+    return d->slot0[it->source] + j;
+}
+
+/* Waits for the guard; 1 to deliver, 0 to leave the destination (paused, or stopping). */
+static int admitted(struct worker *w, size_t slot)
 {
     for (;;) {
         int64_t wait_ms = 0;
-        enum guard_verdict v = guard_admit(w->d->guard, it->source, clock_mono_ms(), &wait_ms);
+        enum guard_verdict v = guard_admit(w->d->guard, slot, clock_mono_ms(), &wait_ms);
 
         if (v == GUARD_GO)
             return 1;
@@ -396,12 +416,14 @@ static int admitted(struct worker *w, const struct item *it)
     }
 }
 
-static void log_delivery(const struct item *it, int attempt, const struct delivery_result *r)
+static void log_delivery(const struct item *it, const char *dest, int attempt,
+                         const struct delivery_result *r)
 {
     struct log_fields f = LOG_FIELDS_INIT;
     int ok = r->status >= 200 && r->status <= 299;
 
     f.source = it->parts.source;
+    f.destination = dest;
     f.key = it->parts.encoded;
     f.object = it->object;
     f.status = r->status;
@@ -411,98 +433,272 @@ static void log_delivery(const struct item *it, int attempt, const struct delive
     log_event(ok ? LOG_INFO : LOG_WARN, "delivery", &f);
 }
 
-/* Delivers a parsed envelope and moves it to its next state. */
-static void deliver(struct worker *w, const struct item *it, struct envelope *e)
+/* A webhook decoded once for all of its destinations. */
+struct webhook {
+    struct headers orig;
+    unsigned char *body;
+    size_t body_len;
+};
+
+/* What one pass did to one webhook. */
+struct pass_over {
+    int changed;        /* an attempt or an outcome was recorded: the object is rewritten */
+    long delivered;     /* 2xx answers */
+    long failed;        /* failed attempts left for a later one */
+};
+
+/* Records the destinations of src the webhook matches (its filters, evaluated once). */
+static void route(struct envelope *e, const struct source_config *src, const struct webhook *wh)
 {
-    const struct config *cfg = w->d->o.cfg;
-    const struct source_config *src = &cfg->sources[it->source];
-    const struct destination_config *dest = &src->destination;
+    const char *names[CONFIG_DESTINATIONS_MAX];
+    struct filter_subject *subject = filter_subject_new(&wh->orig, wh->body, wh->body_len);
+    size_t n = 0;
+
+    for (size_t j = 0; j < src->n_destinations; j++) {
+        if (filter_match(src->destinations[j].filter, subject))
+            names[n++] = src->destinations[j].name;
+    }
+    filter_subject_free(subject);
+    envelope_route(e, names, n);
+}
+
+/* One attempt to destination j (admitted by the guard), recorded in e. */
+static void attempt(struct worker *w, const struct item *it, size_t j, struct envelope *e,
+                    const struct webhook *wh, struct pass_over *po)
+{
+    const struct source_config *src = &w->d->o.cfg->sources[it->source];
+    const struct destination_config *dest = &src->destinations[j];
     struct delivery_target target = {dest->url, dest->timeout_ms, dest->connect_timeout_ms};
     struct delivery_meta meta;
     struct delivery_result r;
-    struct headers orig;
     struct headers out;
-    struct error err;
-    char next[KEY_OBJECT_MAX + 1];
     char reason[DRAIN_REASON_MAX];
-    unsigned char *body = NULL;
-    size_t body_len = 0;
-    size_t attempts = envelope_attempt_count(e);
+    size_t attempts = envelope_attempt_count(e, dest->name);
     int64_t now;
     int answered;
-    enum drain_next state;
 
-    headers_init(&orig);
     headers_init(&out);
-    error_clear(&err);
     memset(&r, 0, sizeof(r));
-    if (attempts >= cfg->drain.n_schedule) {
-        /* A schedule shortened since this object was written: nothing left to spend. */
-        state = DRAIN_NEXT_DEAD;
-        snprintf(reason, sizeof(reason), "attempts exhausted (%zu)", attempts);
-        goto move;
-    }
-    if (envelope_body(e, &body, &body_len, &err) != 0) {
-        state = DRAIN_NEXT_DEAD;
-        snprintf(reason, sizeof(reason), "%s", err.msg);
-        goto move;
-    }
-    if (!admitted(w, it)) {
-        w->counts.deferred++;
-        goto out;
-    }
-    envelope_headers(e, &orig);
     meta.source = it->parts.source;
+    meta.destination = dest->name;
     meta.key = it->parts.encoded;
     meta.attempt = (int)attempts + 1;
     meta.sign = dest->sign_secret.len > 0 ? &dest->sign_secret : NULL;
     meta.now_s = clock_now_ms() / 1000;
     /* A token is the provider's password to hookspool, unlike an HMAC signature. */
     meta.secret_header = sig_secret_header(&src->verify);
-    delivery_headers(&orig, &meta, body, body_len, &out);
-    answered = delivery_post(w->delivery, &target, &out, body, body_len, &r) == 0;
-    guard_report(w->d->guard, it->source, guard_outcome_of(answered ? r.status : 0),
+    delivery_headers(&wh->orig, &meta, wh->body, wh->body_len, &out);
+    answered = delivery_post(w->delivery, &target, &out, wh->body, wh->body_len, &r) == 0;
+    guard_report(w->d->guard, slot_of(w->d, it, j), guard_outcome_of(answered ? r.status : 0),
                  clock_mono_ms());
     if (w->d->o.metrics != NULL)
-        metrics_attempt(w->d->o.metrics, r.status, r.duration_ms);
-    log_delivery(it, meta.attempt, &r);
-    envelope_add_attempt(e, clock_now_ms(), r.status, r.error[0] != '\0' ? r.error : NULL,
+        metrics_attempt(w->d->o.metrics, it->parts.source, dest->name, r.status, r.duration_ms);
+    log_delivery(it, dest->name, meta.attempt, &r);
+    now = clock_now_ms();
+    envelope_add_attempt(e, dest->name, now, r.status, r.error[0] != '\0' ? r.error : NULL,
                          r.duration_ms);
     attempts++;
-    state = drain_next_state(r.status, attempts, cfg->drain.n_schedule);
-    if (state == DRAIN_NEXT_DEAD && r.status == 410)
-        snprintf(reason, sizeof(reason), "destination answered 410 gone");
-    else if (state == DRAIN_NEXT_DEAD)
-        snprintf(reason, sizeof(reason), "attempts exhausted (%zu), last: %s", attempts,
-                 r.error);
+    po->changed = 1;
+    switch (drain_next_state(r.status, attempts, dest->n_schedule)) {
+    case DRAIN_NEXT_DONE:
+        envelope_set_outcome(e, dest->name, "done", now, r.status, NULL);
+        po->delivered++;
+        break;
+    case DRAIN_NEXT_DEAD:
+        if (r.status == 410)
+            snprintf(reason, sizeof(reason), "destination answered 410 gone");
+        else
+            snprintf(reason, sizeof(reason), "attempts exhausted (%zu), last: %s", attempts,
+                     r.error);
+        envelope_set_outcome(e, dest->name, "dead", now, r.status, reason);
+        if (w->d->o.metrics != NULL)
+            metrics_gave_up(w->d->o.metrics, it->parts.source, dest->name);
+        break;
+    case DRAIN_NEXT_RETRY:
+        envelope_set_due(e, dest->name,
+                         drain_due(now / 1000, dest->schedule_s[attempts], jitter_draw(w),
+                                   r.retry_after_s));
+        po->failed++;
+        break;
+    }
+    headers_free(&out);
+}
+
+/* Logs a recorded destination the config no longer has: it waits, unattempted. */
+static void log_unknown_destination(const struct item *it, const char *name)
+{
+    struct log_fields f = LOG_FIELDS_INIT;
+
+    f.source = it->parts.source;
+    f.destination = name;
+    f.key = it->parts.encoded;
+    f.object = it->object;
+    f.error = "destination not in the config; it waits with its attempts unspent";
+    log_event(LOG_WARN, "destination_deferred", &f);
+}
+
+/*
+ * Attempts every unfinished destination of e that is due: first those the
+ * guard lets through at once, in config order, then those waiting for a rate
+ * token, so neither a paused nor a rate-limited destination holds back the
+ * others. A paused one is skipped, its attempts unspent.
+ */
+static void attempt_due(struct worker *w, const struct item *it, struct envelope *e,
+                        const struct webhook *wh, int64_t now_s, struct pass_over *po)
+{
+    const struct source_config *src = &w->d->o.cfg->sources[it->source];
+    size_t waiting[CONFIG_DESTINATIONS_MAX];
+    size_t n_waiting = 0;
+    const char *names[ENVELOPE_DESTINATIONS_MAX];
+    size_t n = envelope_destinations(e, names, ENVELOPE_DESTINATIONS_MAX);
+
+    for (size_t i = 0; i < n; i++) {
+        const struct destination_config *dest = config_destination_by_name(src, names[i]);
+        size_t j;
+        int64_t wait_ms = 0;
+        enum guard_verdict v;
+
+        if (envelope_outcome_state(e, names[i]) != NULL)
+            continue;
+        if (dest == NULL) {
+            log_unknown_destination(it, names[i]);
+            continue;
+        }
+        j = (size_t)(dest - src->destinations);
+        if (envelope_attempt_count(e, dest->name) >= dest->n_schedule) {
+            /* A schedule shortened since: nothing left to spend. */
+            char reason[64];
+
+            snprintf(reason, sizeof(reason), "attempts exhausted (%zu)",
+                     envelope_attempt_count(e, dest->name));
+            envelope_set_outcome(e, dest->name, "dead", clock_now_ms(), 0, reason);
+            if (w->d->o.metrics != NULL)
+                metrics_gave_up(w->d->o.metrics, it->parts.source, dest->name);
+            po->changed = 1;
+            continue;
+        }
+        if (envelope_due(e, dest->name) > now_s || stopping(w->d))
+            continue;
+        v = guard_admit(w->d->guard, slot_of(w->d, it, j), clock_mono_ms(), &wait_ms);
+        if (v == GUARD_GO)
+            attempt(w, it, j, e, wh, po);
+        else if (v == GUARD_WAIT)
+            waiting[n_waiting++] = j;
+    }
+    for (size_t k = 0; k < n_waiting; k++) {
+        if (admitted(w, slot_of(w->d, it, waiting[k])))
+            attempt(w, it, waiting[k], e, wh, po);
+    }
+}
+
+enum drain_next drain_object_next(const struct drain_dest_status *dests, size_t n,
+                                  int64_t now_s, int64_t *due_s)
+{
+    int unfinished = 0;
+    int gave_up = 0;
+    int64_t earliest = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (dests[i].state == DRAIN_DEST_DEAD)
+            gave_up = 1;
+        if (dests[i].state != DRAIN_DEST_WAITING)
+            continue;
+        if (!unfinished || dests[i].due_s < earliest)
+            earliest = dests[i].due_s;
+        unfinished = 1;
+    }
+    *due_s = 0;
+    if (unfinished) {
+        *due_s = earliest > now_s ? earliest : now_s;
+        return DRAIN_NEXT_RETRY;
+    }
+    return gave_up ? DRAIN_NEXT_DEAD : DRAIN_NEXT_DONE;
+}
+
+/* The webhook's next state from its destinations' (drain_object_next); reason gets, for
+ * dead/, each destination that gave up and why. */
+static enum drain_next object_next(const struct envelope *e, int64_t now_s, int64_t *due_s,
+                                   char reason[DRAIN_REASON_MAX])
+{
+    const char *names[ENVELOPE_DESTINATIONS_MAX];
+    struct drain_dest_status st[ENVELOPE_DESTINATIONS_MAX];
+    size_t n = envelope_destinations(e, names, ENVELOPE_DESTINATIONS_MAX);
+    size_t used = 0;
+
+    reason[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        const char *state = envelope_outcome_state(e, names[i]);
+
+        st[i].due_s = envelope_due(e, names[i]);
+        st[i].state = state == NULL                ? DRAIN_DEST_WAITING
+                      : strcmp(state, "done") == 0 ? DRAIN_DEST_DONE
+                                                   : DRAIN_DEST_DEAD;
+        if (st[i].state == DRAIN_DEST_DEAD && used < DRAIN_REASON_MAX)
+            used += (size_t)snprintf(reason + used, DRAIN_REASON_MAX - used, "%s%s gave up",
+                                     used > 0 ? "; " : "", names[i]);
+    }
+    return drain_object_next(st, n, now_s, due_s);
+}
+
+/* Delivers a parsed envelope to its due destinations and moves it to its next state. */
+static void deliver(struct worker *w, const struct item *it, struct envelope *e)
+{
+    const struct source_config *src = &w->d->o.cfg->sources[it->source];
+    struct webhook wh;
+    struct pass_over po = {0, 0, 0};
+    struct error err;
+    char next[KEY_OBJECT_MAX + 1];
+    char reason[DRAIN_REASON_MAX];
+    int64_t now_s = clock_now_ms() / 1000;
+    int64_t due_s = 0;
+    int filtered;
+    enum drain_next state;
+
+    headers_init(&wh.orig);
+    wh.body = NULL;
+    wh.body_len = 0;
+    error_clear(&err);
+    if (envelope_body(e, &wh.body, &wh.body_len, &err) != 0) {
+        /* Undeliverable to anyone: the webhook itself is dead, whatever it matched. */
+        state = DRAIN_NEXT_DEAD;
+        snprintf(reason, sizeof(reason), "%s", err.msg);
+        po.changed = 1;
+        goto move;
+    }
+    envelope_headers(e, &wh.orig);
+    if (!envelope_routed(e)) {
+        route(e, src, &wh);
+        /* Matching nothing is an outcome, recorded in done/ like a delivery. */
+        po.changed = envelope_destination_count(e) == 0;
+    }
+    attempt_due(w, it, e, &wh, now_s, &po);
+    state = object_next(e, clock_now_ms() / 1000, &due_s, reason);
+    if (!po.changed && state == DRAIN_NEXT_RETRY) {
+        /* Every due destination paused, unknown, or the drain stopping: untouched. */
+        w->counts.deferred++;
+        goto out;
+    }
 move:
-    now = clock_now_ms();
+    filtered = state == DRAIN_NEXT_DONE && envelope_destination_count(e) == 0;
     if (state == DRAIN_NEXT_DONE) {
-        envelope_set_outcome(e, "done", now, r.status, NULL);
+        envelope_set_outcome(e, NULL, filtered ? "filtered" : "done", clock_now_ms(), 0, NULL);
         key_object(KEY_DONE, 0, it->parts.source, it->parts.encoded, next);
     } else if (state == DRAIN_NEXT_DEAD) {
-        envelope_set_outcome(e, "dead", now, attempts > 0 ? r.status : 0, reason);
+        envelope_set_outcome(e, NULL, "dead", clock_now_ms(), 0, reason);
         key_object(KEY_DEAD, 0, it->parts.source, it->parts.encoded, next);
     } else {
-        double draw = jitter_draw(w);
-        int64_t due = drain_due(now / 1000, cfg->drain.schedule_s[attempts], draw,
-                                r.retry_after_s);
-
-        key_object(KEY_RETRY, due, it->parts.source, it->parts.encoded, next);
+        key_object(KEY_RETRY, due_s, it->parts.source, it->parts.encoded, next);
     }
     if (move_to(w, it, next, e) != 0)
         goto out;
-    if (state == DRAIN_NEXT_DONE) {
-        w->counts.delivered++;
-    } else if (state == DRAIN_NEXT_RETRY) {
-        w->counts.failed++;
-    } else {
+    w->counts.delivered += po.delivered;
+    w->counts.failed += po.failed;
+    w->counts.filtered += filtered;
+    if (state == DRAIN_NEXT_DEAD)
         record_dead(w, it, next, reason);
-    }
 out:
-    free(body);
-    headers_free(&out);
-    headers_free(&orig);
+    free(wh.body);
+    headers_free(&wh.orig);
 }
 
 /*
@@ -530,6 +726,19 @@ static void drop_duplicate(struct worker *w, const struct item *it, const char *
     log_event(LOG_INFO, "duplicate", &f);
 }
 
+/* 1 when every destination of the item's source is paused (a cheap look before a get). */
+static int all_paused(struct drain *d, const struct item *it)
+{
+    const struct source_config *src = &d->o.cfg->sources[it->source];
+    int64_t now = clock_mono_ms();
+
+    for (size_t j = 0; j < src->n_destinations; j++) {
+        if (!guard_paused(d->guard, slot_of(d, it, j), now))
+            return 0;
+    }
+    return 1;
+}
+
 /* One object, its key held by this worker; moved_to is where the key's webhook went
  * while this copy waited for it ("" nowhere). */
 static void process_held(struct worker *w, const struct item *it, const char *moved_to)
@@ -553,8 +762,8 @@ static void process_held(struct worker *w, const struct item *it, const char *mo
             drop_duplicate(w, it, moved_to);
         goto out;
     }
-    /* A paused destination: defer before even reading the object. */
-    if (guard_paused(w->d->guard, it->source, clock_mono_ms())) {
+    /* Every destination of the source paused: defer before even reading the object. */
+    if (all_paused(w->d, it)) {
         w->counts.deferred++;
         goto out;
     }
@@ -677,7 +886,7 @@ static enum spool_walk_next offer(void *ctx, const char *object, const struct ke
     if (!drain_in_shard(parts->source, parts->encoded, d->o.shard_i, d->o.shard_n))
         return SPOOL_WALK_NEXT;
     src = config_source_by_name(cfg, parts->source);
-    if (src == NULL || !src->has_destination) {
+    if (src == NULL || src->n_destinations == 0) {
         log_unroutable(p, parts->source,
                        src == NULL ? "source not in the config; objects left in place"
                                    : "source has no destination; objects left in place");
@@ -696,6 +905,7 @@ static void add_counts(struct drain_counts *to, const struct drain_counts *from)
     to->delivered += from->delivered;
     to->failed += from->failed;
     to->dead += from->dead;
+    to->filtered += from->filtered;
     to->deferred += from->deferred;
     to->duplicates += from->duplicates;
     to->store_errors += from->store_errors;

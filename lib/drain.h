@@ -10,22 +10,37 @@
  *
  *   its key in flight in another worker: wait for it (spool_flight); when that
  *      worker moved the webhook, drop this copy without delivering it
- *   destination paused: left untouched, not even read
+ *   every destination of its source paused: left untouched, not even read
  *   -> get (over the read cap: moved to dead/ unread, the reason logged)
  *   -> spool_check: a copy of what done/ holds is deleted, delivered nothing
  *      (a replay newer than done/ is delivered)
  *   -> parse (unparseable: dead/ as a new envelope around the bytes, with the reason)
- *   -> attempts already at the schedule's length, or a body that cannot be decoded: dead/
- *   -> guard (rate limit; a paused destination leaves the object untouched)
- *   -> deliver -> 2xx: done/; 410 or schedule exhausted: dead/;
- *      else retry/DUE/ with DUE = now + schedule_s[attempts] +-10 % jitter,
- *      or later when Retry-After asks
+ *   -> a body that cannot be decoded: dead/
+ *   -> not routed yet (its first attempt): the source's filters choose the
+ *      matching destinations, recorded in the envelope (lib/filter.h); none
+ *      matching: done/ with outcome "filtered"
+ *   -> each unfinished matching destination whose own due time has come, in
+ *      config order: its guard (rate limit and breaker, per destination; a
+ *      paused one is skipped with its attempts unspent, one waiting for a rate
+ *      token is delivered after the others) -> deliver with its own timeouts
+ *      and signing -> 2xx: it is done; 410 or its schedule (its own
+ *      schedule_s, else the drain's) exhausted: it gave up; else its next due
+ *      = now + schedule_s[attempts] +-10 % jitter, or later when Retry-After
+ *      asks
+ *   -> the object's next state (drain_object_next): done/ when every matching
+ *      destination is done, dead/ when every one is finished and one gave up,
+ *      else retry/DUE/ with DUE the earliest due among the unfinished; nothing
+ *      attempted and nothing finished (all paused): left untouched
  *   -> spool_advance: write the next state (retried within the store
  *      deadline), then delete the old object.
  *
+ * The store requests per object and pass are the same whatever the number
+ * of its destinations: one get, one done/ check, one write, one delete.
+ *
  * Objects whose source is not in the config or has no destination are left
- * in place and logged once per pass per source. --shard I/N keeps only keys
- * with key_hash(SOURCE, KEY) % N == I. The stop flag is read between
+ * in place and logged once per pass per source; a destination recorded in an
+ * envelope that the config no longer has waits, unattempted, and is logged.
+ * --shard I/N keeps only keys with key_hash(SOURCE, KEY) % N == I. The stop flag is read between
  * objects: a pass asked to stop lets in-flight deliveries finish and leaves
  * the rest untouched.
  *
@@ -33,8 +48,9 @@
  * lists of pending/ and retry/ (every key, whatever its shard) and what it
  * moves; it never lists done/ or dead/.
  *
- * Call order: drain_new -> drain_pass... -> drain_free. The guard (and so a
- * breaker's pause) and the keys in flight live across passes.
+ * Call order: drain_new -> drain_pass... -> drain_free. The guard (one slot
+ * per destination, so a breaker's pause) and the keys in flight live across
+ * passes.
  */
 #ifndef HS_DRAIN_H
 #define HS_DRAIN_H
@@ -63,9 +79,10 @@ struct drain_options {
 };
 
 struct drain_counts {
-    long delivered;    /* 2xx, moved to done/ */
-    long failed;       /* failed attempts rescheduled to retry/ */
-    long dead;         /* moved to dead/ (410, schedule exhausted, unparseable) */
+    long delivered;    /* deliveries answered 2xx (one per destination) */
+    long failed;       /* failed attempts rescheduled (one per destination) */
+    long dead;         /* webhooks moved to dead/ (a destination gave up, unparseable) */
+    long filtered;     /* webhooks that matched no destination, moved to done/ */
     long deferred;     /* left in place: paused destination, unknown source, taken by another,
                           the next state of a key this pass moved already */
     long duplicates;   /* already in done/, or moved by this pass: deleted without delivery */
@@ -111,9 +128,27 @@ int drain_in_shard(const char *source, const char *encoded, unsigned i, unsigned
 
 enum drain_next { DRAIN_NEXT_DONE, DRAIN_NEXT_RETRY, DRAIN_NEXT_DEAD };
 
-/* Where an object goes after an attempt answered with status (0: no answer),
- * attempts being the count including this one. */
+/* Where one destination stands after an attempt answered with status (0: no
+ * answer), attempts being its count including this one, n_schedule its
+ * schedule's length: DONE delivered, DEAD gave up, RETRY attempted again. */
 enum drain_next drain_next_state(int status, size_t attempts, size_t n_schedule);
+
+/* One matching destination of a webhook, as the object's next state sees it. */
+enum drain_dest_state { DRAIN_DEST_WAITING, DRAIN_DEST_DONE, DRAIN_DEST_DEAD };
+
+struct drain_dest_status {
+    enum drain_dest_state state;
+    int64_t due_s;     /* WAITING: its next attempt (epoch seconds; <= now: at once) */
+};
+
+/*
+ * Where a webhook goes once a pass has attempted its due destinations:
+ * DONE when every one is done (or there are none: filtered), DEAD when
+ * every one is finished and at least one gave up, else RETRY with *due_s
+ * the earliest next attempt among the waiting ones, never before now_s.
+ */
+enum drain_next drain_object_next(const struct drain_dest_status *dests, size_t n,
+                                  int64_t now_s, int64_t *due_s);
 
 /*
  * DUE in epoch seconds: now_s + delay_s jittered by draw * DRAIN_JITTER *

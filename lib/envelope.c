@@ -254,6 +254,105 @@ static int check_request(const json_t *root, struct error *err)
     return 0;
 }
 
+/* obj's "attempts" (an array of objects), "outcome" (an object with a string "state")
+ * and "due" (an integer), each optional, have their types. */
+static int check_record(const json_t *obj, const char *where, struct error *err)
+{
+    const json_t *attempts = json_object_get(obj, "attempts");
+    const json_t *outcome = json_object_get(obj, "outcome");
+    const json_t *due = json_object_get(obj, "due");
+
+    if (attempts != NULL && !json_is_array(attempts)) {
+        error_set(err, HS_ERR_INPUT, "bad_envelope", "envelope: %s\"attempts\" must be an array",
+                  where);
+        return -1;
+    }
+    for (size_t i = 0; i < json_array_size(attempts); i++) {
+        if (!json_is_object(json_array_get(attempts, i))) {
+            error_set(err, HS_ERR_INPUT, "bad_envelope",
+                      "envelope: %s\"attempts[%zu]\" must be an object", where, i);
+            return -1;
+        }
+    }
+    if (outcome != NULL &&
+        (!json_is_object(outcome) || !json_is_string(json_object_get(outcome, "state")))) {
+        error_set(err, HS_ERR_INPUT, "bad_envelope",
+                  "envelope: %s\"outcome\" must be an object with a \"state\"", where);
+        return -1;
+    }
+    if (due != NULL && !json_is_integer(due)) {
+        error_set(err, HS_ERR_INPUT, "bad_envelope", "envelope: %s\"due\" must be an integer",
+                  where);
+        return -1;
+    }
+    return 0;
+}
+
+/* "deliveries", when present, maps destination names to records. */
+static int check_deliveries(const json_t *root, struct error *err)
+{
+    const json_t *d = json_object_get(root, "deliveries");
+    const char *name;
+    json_t *rec;
+
+    if (d == NULL)
+        return 0;
+    if (!json_is_object(d)) {
+        error_set(err, HS_ERR_INPUT, "bad_envelope", "envelope: \"deliveries\" must be an object");
+        return -1;
+    }
+    if (json_object_size(d) > ENVELOPE_DESTINATIONS_MAX) {
+        error_set(err, HS_ERR_INPUT, "bad_envelope",
+                  "envelope: \"deliveries\" has more than %d destinations",
+                  ENVELOPE_DESTINATIONS_MAX);
+        return -1;
+    }
+    json_object_foreach((json_t *)d, name, rec) {
+        if (!json_is_object(rec)) {
+            error_set(err, HS_ERR_INPUT, "bad_envelope",
+                      "envelope: \"deliveries\" members must be objects");
+            return -1;
+        }
+        if (check_record(rec, "deliveries member ", err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/*
+ * The one-destination format (top-level "attempts" and "outcome", no
+ * "deliveries") becomes destination "default": its attempts and outcome are
+ * that destination's, so a spool written before fan-out keeps its retries
+ * and dead letters.
+ */
+static void upgrade(json_t *root)
+{
+    json_t *attempts = json_object_get(root, "attempts");
+    json_t *outcome = json_object_get(root, "outcome");
+    json_t *deliveries;
+    json_t *rec;
+
+    if (json_object_get(root, "deliveries") != NULL || (attempts == NULL && outcome == NULL))
+        return;
+    deliveries = must(json_object());
+    rec = must(json_object());
+    set(rec, "attempts", attempts != NULL ? json_incref(attempts) : json_array());
+    if (outcome != NULL)
+        set(rec, "outcome", json_incref(outcome));
+    set(deliveries, ENVELOPE_LEGACY_DESTINATION, rec);
+    json_object_del(root, "attempts");
+    set(root, "deliveries", deliveries);
+    /* The webhook's own outcome, when it had one, is the destination's. */
+    if (outcome != NULL) {
+        json_t *own = must(json_object());
+
+        set(own, "state", json_incref(json_object_get(outcome, "state")));
+        if (json_object_get(outcome, "at") != NULL)
+            set(own, "at", json_incref(json_object_get(outcome, "at")));
+        set(root, "outcome", own);
+    }
+}
+
 struct envelope *envelope_parse(const char *text, size_t len, struct error *err)
 {
     struct envelope *e = NULL;
@@ -289,16 +388,9 @@ struct envelope *envelope_parse(const char *text, size_t len, struct error *err)
     }
     if (check_encoding(root, "body_encoding", err) != 0)
         goto out;
-    v = json_object_get(root, "attempts");
-    if (v != NULL && !json_is_array(v)) {
-        error_set(err, HS_ERR_INPUT, "bad_envelope", "envelope: \"attempts\" must be an array");
+    if (check_record(root, "", err) != 0 || check_deliveries(root, err) != 0)
         goto out;
-    }
-    v = json_object_get(root, "outcome");
-    if (v != NULL && !json_is_object(v)) {
-        error_set(err, HS_ERR_INPUT, "bad_envelope", "envelope: \"outcome\" must be an object");
-        goto out;
-    }
+    upgrade(root);
     e = xmalloc(sizeof(*e));
     e->root = root;
     root = NULL;
@@ -310,6 +402,13 @@ out:
 const char *envelope_source(const struct envelope *e)
 {
     return json_string_value(json_object_get(e->root, "source"));
+}
+
+int envelope_received_ms(const struct envelope *e, int64_t *ms)
+{
+    const char *at = json_string_value(json_object_get(e->root, "received_at"));
+
+    return at != NULL ? clock_parse_iso8601(at, ms) : -1;
 }
 
 const char *envelope_key(const struct envelope *e)
@@ -352,20 +451,98 @@ void envelope_headers(const struct envelope *e, struct headers *out)
     }
 }
 
-size_t envelope_attempt_count(const struct envelope *e)
+int envelope_routed(const struct envelope *e)
 {
-    return json_array_size(json_object_get(e->root, "attempts"));
+    return json_object_get(e->root, "deliveries") != NULL;
 }
 
-void envelope_add_attempt(struct envelope *e, int64_t at_ms, int status, const char *error,
-                          int64_t duration_ms)
+void envelope_route(struct envelope *e, const char *const *names, size_t n)
 {
-    json_t *attempts = json_object_get(e->root, "attempts");
+    json_t *deliveries = must(json_object());
+
+    for (size_t i = 0; i < n; i++) {
+        json_t *rec = must(json_object());
+
+        set(rec, "attempts", json_array());
+        set(deliveries, names[i], rec);
+    }
+    set(e->root, "deliveries", deliveries);
+}
+
+size_t envelope_destinations(const struct envelope *e, const char **names, size_t cap)
+{
+    const char *name;
+    json_t *rec;
+    size_t n = 0;
+
+    json_object_foreach(json_object_get(e->root, "deliveries"), name, rec) {
+        (void)rec;
+        if (n == cap)
+            break;
+        names[n++] = name;
+    }
+    return n;
+}
+
+size_t envelope_destination_count(const struct envelope *e)
+{
+    return json_object_size(json_object_get(e->root, "deliveries"));
+}
+
+/* dest's record, or NULL. */
+static json_t *record(const struct envelope *e, const char *dest)
+{
+    return json_object_get(json_object_get(e->root, "deliveries"), dest);
+}
+
+/* dest's record, made when missing (a destination a replay or the drain names). */
+static json_t *record_made(struct envelope *e, const char *dest)
+{
+    json_t *deliveries = json_object_get(e->root, "deliveries");
+    json_t *rec;
+
+    if (deliveries == NULL) {
+        deliveries = must(json_object());
+        set(e->root, "deliveries", deliveries);
+    }
+    rec = json_object_get(deliveries, dest);
+    if (rec == NULL) {
+        rec = must(json_object());
+        set(deliveries, dest, rec);
+    }
+    return rec;
+}
+
+int envelope_has_destination(const struct envelope *e, const char *dest)
+{
+    return record(e, dest) != NULL;
+}
+
+size_t envelope_attempt_count(const struct envelope *e, const char *dest)
+{
+    return json_array_size(json_object_get(record(e, dest), "attempts"));
+}
+
+int envelope_last_status(const struct envelope *e, const char *dest)
+{
+    const json_t *attempts = json_object_get(record(e, dest), "attempts");
+    size_t n = json_array_size(attempts);
+
+    if (n == 0)
+        return 0;
+    return (int)json_integer_value(json_object_get(json_array_get(attempts, n - 1), "status"));
+}
+
+void envelope_add_attempt(struct envelope *e, const char *dest, int64_t at_ms, int status,
+                          const char *error, int64_t duration_ms)
+{
+    json_t *rec = record_made(e, dest);
+    json_t *attempts = json_object_get(rec, "attempts");
     json_t *attempt = must(json_object());
 
     if (attempts == NULL) {
         attempts = must(json_array());
-        set(e->root, "attempts", attempts);
+        set(rec, "attempts", attempts);
     }
     set(attempt, "at", iso_time(at_ms));
     if (status != 0)
@@ -376,8 +553,23 @@ void envelope_add_attempt(struct envelope *e, int64_t at_ms, int status, const c
     append(attempts, attempt);
 }
 
-void envelope_set_outcome(struct envelope *e, const char *state, int64_t at_ms, int status,
-                          const char *reason)
+const char *envelope_outcome_state(const struct envelope *e, const char *dest)
+{
+    return json_string_value(json_object_get(json_object_get(record(e, dest), "outcome"), "state"));
+}
+
+int64_t envelope_due(const struct envelope *e, const char *dest)
+{
+    return (int64_t)json_integer_value(json_object_get(record(e, dest), "due"));
+}
+
+void envelope_set_due(struct envelope *e, const char *dest, int64_t due_s)
+{
+    set(record_made(e, dest), "due", json_integer(due_s));
+}
+
+void envelope_set_outcome(struct envelope *e, const char *dest, const char *state, int64_t at_ms,
+                          int status, const char *reason)
 {
     json_t *outcome = must(json_object());
 
@@ -387,7 +579,19 @@ void envelope_set_outcome(struct envelope *e, const char *state, int64_t at_ms, 
         set(outcome, "status", json_integer(status));
     if (reason != NULL)
         set(outcome, "reason", text_string(reason));
-    set(e->root, "outcome", outcome);
+    if (dest == NULL) {
+        if (json_object_get(e->root, "deliveries") == NULL)
+            set(e->root, "deliveries", json_object());
+        set(e->root, "outcome", outcome);
+        return;
+    }
+    set(record_made(e, dest), "outcome", outcome);
+    json_object_del(record(e, dest), "due");
+}
+
+const char *envelope_final_state(const struct envelope *e)
+{
+    return json_string_value(json_object_get(json_object_get(e->root, "outcome"), "state"));
 }
 
 char *envelope_dump(const struct envelope *e, int pretty, size_t *len)
@@ -403,16 +607,41 @@ void envelope_free(struct envelope *e)
     free(e);
 }
 
-void envelope_reset_delivery(struct envelope *e, int64_t at_ms)
+/* 1 when a replay of `which` (or of dest alone) starts destination name again. */
+static int chosen(const json_t *rec, const char *name, enum envelope_replay which,
+                  const char *dest)
 {
-    json_t *attempts = json_object_get(e->root, "attempts");
+    const char *state = json_string_value(json_object_get(json_object_get(rec, "outcome"),
+                                                          "state"));
+
+    if (dest != NULL)
+        return strcmp(name, dest) == 0;
+    return which == ENVELOPE_REPLAY_ALL || (state != NULL && strcmp(state, "dead") == 0);
+}
+
+int envelope_reset_delivery(struct envelope *e, int64_t at_ms, enum envelope_replay which,
+                            const char *dest)
+{
+    json_t *deliveries = json_object_get(e->root, "deliveries");
     json_t *outcome = json_object_get(e->root, "outcome");
     json_t *history = json_object_get(e->root, "history");
+    json_t *moved = NULL;
     json_t *entry;
+    json_t *rec;
+    const char *name;
+    int n = 0;
 
+    if (json_object_size(deliveries) > 0) {
+        json_object_foreach(deliveries, name, rec) {
+            if (chosen(rec, name, which, dest))
+                n++;
+        }
+        if (n == 0)
+            return -1;
+    } else if (dest != NULL) {
+        return -1;
+    }
     set(e->root, "replayed_at", iso_time(at_ms));
-    if (attempts == NULL && outcome == NULL)
-        return;
     /* Earlier rounds stay readable for operators; a non-array "history" is not ours. */
     if (!json_is_array(history)) {
         history = must(json_array());
@@ -420,13 +649,29 @@ void envelope_reset_delivery(struct envelope *e, int64_t at_ms)
     }
     entry = must(json_object());
     set(entry, "replayed_at", iso_time(at_ms));
-    if (attempts != NULL)
-        set(entry, "attempts", json_incref(attempts));
+    if (n > 0) {
+        moved = must(json_object());
+        json_object_foreach(deliveries, name, rec) {
+            json_t *fresh;
+
+            if (!chosen(rec, name, which, dest))
+                continue;
+            set(moved, name, json_incref(rec));
+            fresh = must(json_object());
+            set(fresh, "attempts", json_array());
+            /* Replacing the value of an existing key keeps the iteration valid. */
+            set(deliveries, name, fresh);
+        }
+        set(entry, "deliveries", moved);
+    }
     if (outcome != NULL)
         set(entry, "outcome", json_incref(outcome));
     append(history, entry);
-    json_object_del(e->root, "attempts");
     json_object_del(e->root, "outcome");
+    /* Nothing was matched: route it afresh, by the filters of today's config. */
+    if (json_object_size(deliveries) == 0)
+        json_object_del(e->root, "deliveries");
+    return n;
 }
 
 const char *envelope_replayed_at(const struct envelope *e)

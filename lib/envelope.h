@@ -4,8 +4,9 @@
  *   { "v": 1, "source", "key", "received_at",
  *     "request": { "method", "path", "query", "remote_addr", "headers": [[n, v], ...] },
  *     "body", "body_encoding": "utf8" | "base64",
- *     "attempts": [ { "at", "status", "error", "ms" } ],
- *     "outcome": { "state", "at", "status", "reason" },
+ *     "deliveries": { NAME: { "attempts": [ { "at", "status", "error", "ms" } ],
+ *                             "outcome": { "state", "at", "status", "reason" }, "due" } },
+ *     "outcome": { "state", "at", "reason" },
  *     "replayed_at", "history": [ ... ] }    (after a replay only)
  *
  * The body is kept byte for byte: as a JSON string when it is valid UTF-8
@@ -13,8 +14,8 @@
  * valid UTF-8, "key" holds its base64 and "key_encoding" is "base64". Header
  * values that are not UTF-8 are stored as their Latin-1 reading.
  *
- * The handler only builds (envelope_build); the drain parses, appends
- * attempts, sets the outcome and dumps.
+ * The handler only builds (envelope_build); the drain parses, routes, appends
+ * attempts, sets outcomes and dumps.
  */
 #ifndef HS_ENVELOPE_H
 #define HS_ENVELOPE_H
@@ -66,6 +67,10 @@ struct envelope *envelope_parse(const char *text, size_t len, struct error *err)
 
 const char *envelope_source(const struct envelope *e);
 
+/* "received_at" as epoch milliseconds; -1 when absent or not clock_iso8601's form. */
+int envelope_received_ms(const struct envelope *e, int64_t *ms)
+    __attribute__((warn_unused_result));
+
 /* The stored "key" string (base64 when "key_encoding" is "base64"). Borrowed. */
 const char *envelope_key(const struct envelope *e);
 
@@ -76,21 +81,93 @@ int envelope_body(const struct envelope *e, unsigned char **body, size_t *len,
 /* Appends the original request headers, in order, to out. */
 void envelope_headers(const struct envelope *e, struct headers *out);
 
-/* Number of delivery attempts recorded so far. */
-size_t envelope_attempt_count(const struct envelope *e);
+/*
+ * Delivery state, per destination (DESIGN.md "Destinations and filters"):
+ *
+ *   "deliveries": { NAME: { "attempts": [...], "outcome": {...}, "due": S } },
+ *   "outcome": { "state": "done" | "dead" | "filtered", "at", "reason" }
+ *
+ * "deliveries" is written when the drain first routes the webhook (its
+ * filters, evaluated once); its members are the matching destinations, in
+ * config order. A destination is finished when it has an "outcome" ("done":
+ * a 2xx; "dead": it gave up); "due" (epoch seconds) is when an unfinished one
+ * is next attempted, absent when it is due at once. The top-level "outcome"
+ * is the webhook's own, written with its final state. An envelope of the
+ * one-destination format (top-level "attempts" and "outcome", no
+ * "deliveries") is read as destination "default" (ENVELOPE_LEGACY_DESTINATION)
+ * and written back in this format.
+ */
+#define ENVELOPE_LEGACY_DESTINATION "default"
+#define ENVELOPE_DESTINATIONS_MAX 64 /* members of "deliveries" that are read */
 
-/* Records an attempt; status 0 means no HTTP answer; error may be NULL. */
-void envelope_add_attempt(struct envelope *e, int64_t at_ms, int status, const char *error,
-                          int64_t duration_ms);
+/* 1 when the webhook's destinations are recorded ("deliveries"), else 0: never routed. */
+int envelope_routed(const struct envelope *e);
 
-/* Sets "outcome" (state "done" or "dead"); status 0 omitted; reason may be NULL. */
-void envelope_set_outcome(struct envelope *e, const char *state, int64_t at_ms, int status,
-                          const char *reason);
+/* Records the destinations the webhook matched (names[0..n), in order), each with no
+ * attempt; n 0 records that none matched. */
+void envelope_route(struct envelope *e, const char *const *names, size_t n);
 
-/* For replay: moves "attempts" and "outcome" into "history" (kept for operators)
- * and clears them, so the webhook gets a fresh schedule; sets "replayed_at" to at_ms,
- * which marks the envelope as a replay (lib/spool.h, the duplicate decision). */
-void envelope_reset_delivery(struct envelope *e, int64_t at_ms);
+/* The recorded destinations' names, in order, into names (borrowed, valid until e
+ * changes); returns their number (at most cap). */
+size_t envelope_destinations(const struct envelope *e, const char **names, size_t cap);
+
+/* The number of recorded destinations (0: none matched, or not routed). */
+size_t envelope_destination_count(const struct envelope *e);
+
+/* 1 when destination dest is recorded. */
+int envelope_has_destination(const struct envelope *e, const char *dest);
+
+/* Attempts recorded for dest so far (0 when it is not recorded). */
+size_t envelope_attempt_count(const struct envelope *e, const char *dest);
+
+/* The status of dest's last attempt (0: none, or no HTTP answer). */
+int envelope_last_status(const struct envelope *e, const char *dest);
+
+/* Records an attempt for dest (recorded); status 0 means no HTTP answer; error may be NULL. */
+void envelope_add_attempt(struct envelope *e, const char *dest, int64_t at_ms, int status,
+                          const char *error, int64_t duration_ms);
+
+/* dest's outcome state ("done" or "dead"), or NULL while it is unfinished. Borrowed. */
+const char *envelope_outcome_state(const struct envelope *e, const char *dest);
+
+/* When unfinished dest is next due (epoch seconds), or 0 when at once. */
+int64_t envelope_due(const struct envelope *e, const char *dest);
+
+/* Sets dest's next due time (epoch seconds). */
+void envelope_set_due(struct envelope *e, const char *dest, int64_t due_s);
+
+/*
+ * Sets the "outcome" (state "done", "dead" or "filtered") of dest, or, with
+ * dest NULL, the webhook's own top-level one (which also marks it routed);
+ * status 0 omitted; reason may be NULL. A destination's outcome ends it: its
+ * "due" goes.
+ */
+void envelope_set_outcome(struct envelope *e, const char *dest, const char *state, int64_t at_ms,
+                          int status, const char *reason);
+
+/* The webhook's own outcome state, or NULL while it is in flight. Borrowed. */
+const char *envelope_final_state(const struct envelope *e);
+
+/* Which destinations a replay starts again. */
+enum envelope_replay {
+    ENVELOPE_REPLAY_ALL,      /* every recorded destination (a replay of done/) */
+    ENVELOPE_REPLAY_GAVE_UP,  /* those whose outcome is "dead" (a replay of dead/) */
+};
+
+/*
+ * For replay: the chosen destinations' attempts and outcome (only dest when not
+ * NULL, whatever its state; else those of which) move into "history" (kept for
+ * operators) and are cleared, so they get a fresh schedule; the others keep
+ * theirs and are not delivered again. The top-level outcome goes too, and
+ * "replayed_at" is set to at_ms, which marks the envelope as a replay
+ * (lib/spool.h, the duplicate decision). A webhook that matched no destination
+ * (or was never routed) is unrouted, so its filters are evaluated again.
+ * Returns the number of destinations started again; -1, changing nothing, when
+ * dest is not recorded or nothing would be delivered (which = GAVE_UP and
+ * none gave up).
+ */
+int envelope_reset_delivery(struct envelope *e, int64_t at_ms, enum envelope_replay which,
+                            const char *dest) __attribute__((warn_unused_result));
 
 /* The top-level "replayed_at" (RFC 3339, as clock_iso8601 writes it), or NULL for an
  * envelope never replayed. Borrowed. */

@@ -42,6 +42,8 @@ void log_event(enum log_level level, const char *event, const struct log_fields 
     if (f != NULL) {
         if (f->source != NULL)
             set_string(line, "source", f->source);
+        if (f->destination != NULL)
+            set_string(line, "destination", f->destination);
         if (f->key != NULL)
             set_string(line, "key", f->key);
         if (f->object != NULL)

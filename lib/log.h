@@ -1,10 +1,10 @@
 /*
  * log: one JSON object per line on stderr.
  *
- * Fields: time, level, event, then whichever of source, key, object, status,
- * attempt, latency_ms, error and detail are set. Secrets, signatures, tokens and
- * Authorization headers are never passed here: callers log names and
- * outcomes, not credentials. A line is written with one write(2), so lines
+ * Fields: time, level, event, then whichever of source, destination, key,
+ * object, status, attempt, latency_ms, error and detail are set. Secrets,
+ * signatures, tokens and Authorization headers are never passed here:
+ * callers log names and outcomes, not credentials. A line is written with one write(2), so lines
  * from threads and processes sharing stderr do not interleave.
  */
 #ifndef HS_LOG_H
@@ -23,9 +23,10 @@ struct log_fields {
     int64_t latency_ms; /* < 0: omitted */
     const char *error;  /* NULL: omitted */
     const char *detail; /* NULL: omitted; free text such as a pass summary */
+    const char *destination; /* NULL: omitted; a source's destination by name */
 };
 
-#define LOG_FIELDS_INIT {NULL, NULL, NULL, 0, 0, -1, NULL, NULL}
+#define LOG_FIELDS_INIT {NULL, NULL, NULL, 0, 0, -1, NULL, NULL, NULL}
 
 /* Lines below this level are dropped; the default is LOG_INFO. */
 void log_set_level(enum log_level level);

@@ -2,6 +2,7 @@
 #include "metrics.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,17 +14,26 @@
 #include "buf.h"
 #include "xmalloc.h"
 
-#define METRICS_TEXT_MAX (64 * 1024)
+#define METRICS_TEXT_MAX (1024 * 1024) /* METRICS_SERIES_MAX series of three counters */
 
 /* Upper bounds in milliseconds: from a fast local answer to a slow timeout. */
 static const int64_t BUCKETS_MS[] = {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000,
                                      30000, 60000};
 #define N_BUCKETS (sizeof(BUCKETS_MS) / sizeof(BUCKETS_MS[0]))
 
-struct metrics {
-    pthread_mutex_t lock;
+/* The counters of one (source, destination). Names are config names: [a-z0-9_-]. */
+struct series {
+    char source[65];
+    char destination[65];
     uint64_t delivered;
     uint64_t failed;
+    uint64_t gave_up;
+};
+
+struct metrics {
+    pthread_mutex_t lock;
+    struct series *series; /* in first-seen order */
+    size_t n_series;
     uint64_t dead;
     uint64_t buckets[N_BUCKETS]; /* non-cumulative; summed when rendered */
     uint64_t count;
@@ -44,16 +54,42 @@ void metrics_free(struct metrics *m)
     if (m == NULL)
         return;
     pthread_mutex_destroy(&m->lock);
+    free(m->series);
     free(m);
 }
 
-void metrics_attempt(struct metrics *m, int status, int64_t duration_ms)
+/* The series of (source, destination), made on first use; the lock is held. */
+static struct series *series_of(struct metrics *m, const char *source, const char *destination)
 {
+    struct series *x;
+
+    for (size_t i = 0; i < m->n_series; i++) {
+        x = &m->series[i];
+        if (strcmp(x->source, source) == 0 && strcmp(x->destination, destination) == 0)
+            return x;
+    }
+    /* One slot short of full: the last one, "_other", takes the rest. */
+    if (m->n_series >= METRICS_SERIES_MAX - 1 && strcmp(source, "_other") != 0)
+        return series_of(m, "_other", "_other");
+    m->series = xrealloc(m->series, (m->n_series + 1) * sizeof(*m->series));
+    x = &m->series[m->n_series++];
+    memset(x, 0, sizeof(*x));
+    snprintf(x->source, sizeof(x->source), "%s", source);
+    snprintf(x->destination, sizeof(x->destination), "%s", destination);
+    return x;
+}
+
+void metrics_attempt(struct metrics *m, const char *source, const char *destination, int status,
+                     int64_t duration_ms)
+{
+    struct series *x;
+
     pthread_mutex_lock(&m->lock);
+    x = series_of(m, source, destination);
     if (status >= 200 && status <= 299)
-        m->delivered++;
+        x->delivered++;
     else
-        m->failed++;
+        x->failed++;
     for (size_t i = 0; i < N_BUCKETS; i++) {
         if (duration_ms <= BUCKETS_MS[i]) {
             m->buckets[i]++;
@@ -62,6 +98,13 @@ void metrics_attempt(struct metrics *m, int status, int64_t duration_ms)
     }
     m->count++;
     m->sum_ms += duration_ms > 0 ? duration_ms : 0;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_gave_up(struct metrics *m, const char *source, const char *destination)
+{
+    pthread_mutex_lock(&m->lock);
+    series_of(m, source, destination)->gave_up++;
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -100,6 +143,21 @@ static void counter(struct buf *b, const char *name, const char *help, uint64_t 
         (unsigned long long)value);
 }
 
+/* One counter per series; field is the offset of its value in struct series. */
+static void labelled(struct buf *b, const struct metrics *m, const char *name, const char *help,
+                     size_t field)
+{
+    add(b, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+    for (size_t i = 0; i < m->n_series; i++) {
+        const struct series *x = &m->series[i];
+        uint64_t v;
+
+        memcpy(&v, (const char *)x + field, sizeof(v));
+        add(b, "%s{source=\"%s\",destination=\"%s\"} %llu\n", name, x->source,
+            x->destination, (unsigned long long)v);
+    }
+}
+
 char *metrics_render(struct metrics *m, const struct backlog_counts *backlog)
 {
     struct buf b;
@@ -107,11 +165,14 @@ char *metrics_render(struct metrics *m, const struct backlog_counts *backlog)
 
     buf_init(&b, METRICS_TEXT_MAX);
     pthread_mutex_lock(&m->lock);
-    counter(&b, "hookspool_delivered_total", "Webhooks delivered with a 2xx answer.",
-            m->delivered);
-    counter(&b, "hookspool_attempts_failed_total",
-            "Delivery attempts without a 2xx answer (error status, timeout, refused).",
-            m->failed);
+    labelled(&b, m, "hookspool_delivered_total", "Deliveries answered 2xx, per destination.",
+             offsetof(struct series, delivered));
+    labelled(&b, m, "hookspool_attempts_failed_total",
+             "Delivery attempts without a 2xx answer (error status, timeout, refused).",
+             offsetof(struct series, failed));
+    labelled(&b, m, "hookspool_gave_up_total",
+             "Webhooks a destination gave up on (410, or its schedule spent).",
+             offsetof(struct series, gave_up));
     counter(&b, "hookspool_dead_total", "Webhooks given up and moved to dead/.", m->dead);
     if (backlog != NULL) {
         add(&b, "# HELP hookspool_backlog Objects in each spool state after the last pass.\n"

@@ -2,8 +2,10 @@
  * metrics: the drain's counters as a Prometheus text file, for
  * node_exporter's textfile collector.
  *
- *   hookspool_delivered_total                   deliveries answered 2xx
- *   hookspool_attempts_failed_total             attempts without a 2xx
+ *   hookspool_delivered_total{source,destination}        deliveries answered 2xx
+ *   hookspool_attempts_failed_total{source,destination}  attempts without a 2xx
+ *   hookspool_gave_up_total{source,destination}          destinations that gave up on a
+ *                                                        webhook (410, schedule spent)
  *   hookspool_dead_total                        webhooks moved to dead/
  *   hookspool_backlog{state="pending|retry|dead"}  objects after the last pass
  *   hookspool_delivery_duration_seconds         histogram of every attempt
@@ -13,8 +15,12 @@
  * restart). The file is replaced atomically: a temporary file in the same
  * directory, then rename, so the collector never reads half a file.
  *
+ * The labelled series are kept for up to METRICS_SERIES_MAX (source,
+ * destination) pairs; any beyond count under source="_other",
+ * destination="_other", so the file stays bounded.
+ *
  * Thread-safe for the recording calls (the drain's workers share one).
- * Call order: metrics_new -> metrics_attempt/metrics_dead/metrics_pass... ->
+ * Call order: metrics_new -> metrics_attempt/_gave_up/_dead/_pass... ->
  * metrics_write... -> metrics_free.
  */
 #ifndef HS_METRICS_H
@@ -25,12 +31,18 @@
 #include "backlog.h"
 #include "error.h"
 
+#define METRICS_SERIES_MAX 1024
+
 struct metrics;
 
 struct metrics *metrics_new(void);
 
-/* One delivery attempt: status 0 means no answer. */
-void metrics_attempt(struct metrics *m, int status, int64_t duration_ms);
+/* One delivery attempt to destination of source: status 0 means no answer. */
+void metrics_attempt(struct metrics *m, const char *source, const char *destination, int status,
+                     int64_t duration_ms);
+
+/* Destination of source gave up on a webhook. */
+void metrics_gave_up(struct metrics *m, const char *source, const char *destination);
 
 /* One webhook moved to dead/. */
 void metrics_dead(struct metrics *m);

@@ -203,7 +203,7 @@ int spool_drop(struct store *s, const char *object, struct error *err)
 }
 
 int spool_replay(struct store *s, const struct key_parts *parts, struct envelope *e,
-                 char next[KEY_OBJECT_MAX + 1], struct error *err)
+                 const char *destination, char next[KEY_OBJECT_MAX + 1], struct error *err)
 {
     const char *before = envelope_replayed_at(e);
     int64_t at = clock_now_ms();
@@ -212,11 +212,21 @@ int spool_replay(struct store *s, const struct key_parts *parts, struct envelope
     size_t len;
     int rc;
 
+    key_object(KEY_PENDING, 0, parts->source, parts->encoded, next);
     if (before != NULL && clock_parse_iso8601(before, &before_ms) == 0 && before_ms >= at)
         at = before_ms + 1;
-    envelope_reset_delivery(e, at);
+    if (envelope_reset_delivery(e, at,
+                                parts->state == KEY_DEAD ? ENVELOPE_REPLAY_GAVE_UP
+                                                         : ENVELOPE_REPLAY_ALL,
+                                destination) < 0) {
+        if (destination != NULL)
+            error_set(err, HS_ERR_INPUT, "replay", "no destination '%s' in this webhook",
+                      destination);
+        else
+            error_set(err, HS_ERR_INPUT, "replay", "no destination gave up");
+        return -1;
+    }
     text = envelope_dump(e, 0, &len);
-    key_object(KEY_PENDING, 0, parts->source, parts->encoded, next);
     rc = store_put(s, next, text, len, err);
     free(text);
     return rc;

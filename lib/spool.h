@@ -3,7 +3,8 @@
  *
  *   pending/SOURCE/KEY ---deliver---> done/ | retry/DUE/ | dead/
  *   retry/DUE/SOURCE/KEY --deliver--> done/ | retry/DUE'/ | dead/
- *   dead/ or done/ ------replay-----> pending/ (the record itself stays)
+ *   dead/ or done/ ------replay-----> pending/ (the record itself stays; from dead/,
+ *                                     only the destinations that gave up start again)
  *   a copy of a key already moved ---> dropped (its next state stands)
  *
  * It owns the rules every caller of the spool follows:
@@ -115,15 +116,20 @@ int spool_drop(struct store *s, const char *object, struct error *err)
     __attribute__((warn_unused_result));
 
 /*
- * Replays e, read from the dead/ or done/ object of parts: resets its
- * delivery record, marks it "replayed_at" (now, or 1 ms after the replay it
- * carries, so each replay of a key is later than the one before whatever the
- * clocks say), and writes pending/SOURCE/KEY, whose name goes to next. The
- * record replayed stays where it is: the drain removes it when the replay
- * ends in done/ or dead/ (spool_advance). e is changed.
+ * Replays e, read from the dead/ or done/ object of parts: resets the
+ * delivery record of the destinations to deliver again (only destination
+ * when not NULL; else, from dead/, those that gave up, and from done/, every
+ * one; envelope_reset_delivery), marks it "replayed_at" (now, or 1 ms after
+ * the replay it carries, so each replay of a key is later than the one before
+ * whatever the clocks say), and writes pending/SOURCE/KEY, whose name goes to
+ * next. The record replayed stays where it is: the drain removes it when the
+ * replay ends in done/ or dead/ (spool_advance). e is changed. -1 with
+ * HS_ERR_INPUT, writing nothing, when destination is not one of the
+ * webhook's (or, from dead/, none gave up); with the store's err when the
+ * write failed.
  */
 int spool_replay(struct store *s, const struct key_parts *parts, struct envelope *e,
-                 char next[KEY_OBJECT_MAX + 1], struct error *err)
+                 const char *destination, char next[KEY_OBJECT_MAX + 1], struct error *err)
     __attribute__((warn_unused_result));
 
 /*

@@ -36,7 +36,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-SHOWN_HEADERS = ("content-type", "idempotency-key", "hookspool-source", "hookspool-attempt",
+SHOWN_HEADERS = ("content-type", "idempotency-key", "hookspool-source", "hookspool-destination",
+                 "hookspool-attempt",
                  "webhook-id", "webhook-timestamp")
 
 

@@ -43,8 +43,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             assert(s->verify.secrets[j].len > 0);
         assert(s->idempotency.n_headers > 0 || s->idempotency.json_pointer != NULL);
         assert(s->idempotency.json_pointer == NULL || s->require_json);
-        if (s->has_destination)
-            assert(s->destination.connect_timeout_ms <= s->destination.timeout_ms);
+        for (size_t j = 0; j < s->n_destinations; j++) {
+            const struct destination_config *d = &s->destinations[j];
+
+            assert(d->connect_timeout_ms <= d->timeout_ms);
+            assert(d->n_schedule >= 1 && d->schedule_s != NULL);
+            assert(config_destination_by_name(s, d->name) == d);
+        }
         assert(config_source_by_name(cfg, s->name) == s);
         assert(config_source_by_path(cfg, s->path) == s);
     }

@@ -44,9 +44,11 @@ static void parse_side(const uint8_t *data, size_t size)
     headers_init(&h);
     envelope_headers(e, &h);
     headers_free(&h);
-    envelope_add_attempt(e, 1795316645123LL, 500, "error \xff", 12);
-    envelope_set_outcome(e, "dead", 1795316645123LL, 0, "reason");
-    assert(envelope_attempt_count(e) >= 1);
+    envelope_add_attempt(e, "default", 1795316645123LL, 500, "error \xff", 12);
+    envelope_set_outcome(e, "default", "dead", 1795316645123LL, 0, "reason");
+    envelope_set_outcome(e, NULL, "dead", 1795316645123LL, 0, "reason");
+    assert(envelope_attempt_count(e, "default") >= 1);
+    assert(envelope_routed(e));
 
     text = envelope_dump(e, 0, &len);
     again = envelope_parse(text, len, &err);
@@ -58,8 +60,8 @@ static void parse_side(const uint8_t *data, size_t size)
     envelope_free(again);
     free(envelope_dump(e, 1, &len));
 
-    envelope_reset_delivery(e, 1795316646123LL);
-    assert(envelope_attempt_count(e) == 0);
+    assert(envelope_reset_delivery(e, 1795316646123LL, ENVELOPE_REPLAY_GAVE_UP, NULL) >= 1);
+    assert(envelope_attempt_count(e, "default") == 0);
     text = envelope_dump(e, 0, &len);
     again = envelope_parse(text, len, &err);
     assert(again != NULL);

@@ -5,6 +5,8 @@
 # status and JSON code and nothing written; hostile idempotency keys kept
 # inside pending/SOURCE/; health; and a store that does not answer giving
 # 503 with Retry-After. The bucket is read with mc, never with our store code.
+# Last, fan-out end to end: a GitHub source feeding three destinations chosen
+# by X-GitHub-Event, delivered by the drain.
 # shellcheck disable=SC1091
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/web.inc"
@@ -280,5 +282,91 @@ for _ in $(seq 1 50); do
     sleep 0.1
 done
 is "SIGTERM to lighttpd stops its handlers" "" "$(handler_pids "$T/down.json")"
+
+# --- fan-out: one GitHub source, three destinations chosen by X-GitHub-Event ---
+# ci takes push and pull_request; tracker takes issues opened or closed; audit
+# takes everything but ping, so a ping matches nothing and ends "filtered".
+FAN_REC=$T/fan-rec
+FAN_PORT=$(free_port)
+python3 "$HS_TOP/tests/dest.py" serve --port "$FAN_PORT" --dir "$FAN_REC" 2>>"$T/fan-dest.log" &
+HS_PIDS+=($!)
+wait_port "$FAN_PORT" || not_ok "fan-out destination starts"
+FP=$(unique_prefix)
+cat >"$T/fan.json" <<JSON
+{
+  "store": { "url": "$(s3_store_url "$FP")", "access_key": "env:S3_ACCESS_KEY",
+             "secret_key": "env:S3_SECRET_KEY" },
+  "sources": [
+    { "name": "github", "path": "/hooks/github",
+      "verify": { "scheme": "github", "secrets": ["env:GITHUB_SECRET"] },
+      "idempotency": { "header": "X-GitHub-Delivery" },
+      "destinations": [
+        { "name": "ci", "url": "http://127.0.0.1:$FAN_PORT/ci",
+          "filter": { "header": "X-GitHub-Event", "in": ["push", "pull_request"] } },
+        { "name": "tracker", "url": "http://127.0.0.1:$FAN_PORT/tracker",
+          "filter": { "all": [ { "header": "X-GitHub-Event", "equals": "issues" },
+                               { "json_pointer": "/action", "in": ["opened", "closed"] } ] } },
+        { "name": "audit", "url": "http://127.0.0.1:$FAN_PORT/audit",
+          "filter": { "not": { "header": "X-GitHub-Event", "equals": "ping" } } } ] }
+  ],
+  "drain": { "schedule_s": [0, 1, 1] }
+}
+JSON
+start_lighttpd fan "$T/fan.json" || not_ok "fan-out lighttpd starts" "$(cat "$T/fan/error.log")"
+
+# github_event EVENT BODY_JSON: a signed GitHub webhook of that event; its delivery
+# id goes to DELIVERY
+github_event() {
+    local sig
+    printf '%s' "$2" >"$T/event.json"
+    sig=$(hmac sha256 "$GITHUB_SECRET" "$T/event.json")
+    DELIVERY=$(cat /proc/sys/kernel/random/uuid)
+    http POST "$BASE/hooks/github" -H 'Content-Type: application/json' \
+        -H "X-GitHub-Event: $1" -H "X-Hub-Signature-256: sha256=$sig" \
+        -H "X-GitHub-Delivery: $DELIVERY" --data-binary "@$T/event.json"
+    is "fan-out: $1 accepted" 202 "$STATUS"
+}
+got() { python3 "$HS_TOP/tests/dest.py" count "$FAN_REC" --key "$1" --path "/$2"; } # KEY DEST
+# fan_json KEY EXPR: a Python expression over the done/ envelope d of KEY
+fan_json() {
+    mc_cat "$FP/done/github/$(key_encode "$1")" |
+        python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"
+}
+github_event push '{"ref":"refs/heads/main"}'
+push=$DELIVERY
+github_event issues '{"action":"opened","issue":{"number":7}}'
+opened=$DELIVERY
+github_event issues '{"action":"labeled","issue":{"number":7}}'
+labeled=$DELIVERY
+github_event ping '{"zen":"Keep it logically awesome."}'
+ping=$DELIVERY
+"$DRAIN" --config "$T/fan.json" --once 2>>"$T/fan-drain.log"
+is "fan-out: the drain pass exits 0" 0 $?
+is "fan-out: push to ci and audit" "1 0 1" \
+    "$(got "$push" ci) $(got "$push" tracker) $(got "$push" audit)"
+is "fan-out: issues opened to tracker and audit" "0 1 1" \
+    "$(got "$opened" ci) $(got "$opened" tracker) $(got "$opened" audit)"
+is "fan-out: issues labeled to audit only" "0 0 1" \
+    "$(got "$labeled" ci) $(got "$labeled" tracker) $(got "$labeled" audit)"
+is "fan-out: ping to no one" "0 0 0" \
+    "$(got "$ping" ci) $(got "$ping" tracker) $(got "$ping" audit)"
+is "fan-out: every webhook in done/" 4 "$(spool_list "$FP" | grep -c '^done/github/')"
+is "fan-out: nothing left in pending/ or retry/" "" \
+    "$(spool_list "$FP" | grep -E '^(pending|retry)/')"
+is "fan-out: ping in done/ as filtered" filtered "$(fan_json "$ping" 'd["outcome"]["state"]')"
+is "fan-out: push's record names its two destinations, both done" "ci=done audit=done" \
+    "$(fan_json "$push" '" ".join(k + "=" + v["outcome"]["state"] for k, v in d["deliveries"].items())')"
+is "fan-out: each delivery names its destination, one Idempotency-Key for both" "audit ci" \
+    "$(python3 - "$FAN_REC" "$(key_encode "$push")" <<'PY'
+import json, os, sys
+names = []
+for f in os.listdir(sys.argv[1]):
+    r = json.load(open(os.path.join(sys.argv[1], f)))
+    h = {k.lower(): v for k, v in r["headers"]}
+    if h.get("idempotency-key") == sys.argv[2]:
+        names.append(h["hookspool-destination"])
+print(" ".join(sorted(names)))
+PY
+)"
 
 done_testing

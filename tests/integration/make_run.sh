@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run` (infra/run.sh) end to end, on a free port and its own state
 # directory: the curl command it prints is pasted as is and accepted, the
-# drain delivers the webhook to the demo destination whose output shows it,
+# drain fans the webhook out to the two demo destinations whose output shows
+# it, each named by Hookspool-Destination,
 # a second run on the same port is refused, and SIGTERM stops every process
 # it started.
 # shellcheck disable=SC1091
@@ -68,6 +69,20 @@ for _ in $(seq 1 50); do
     sleep 0.1
 done
 check "the webhook ends in done/github/KEY" test -f "$T/run/spool/done/github/$first"
+contains "the banner says the source fans out" "fans each webhook out to two destinations" \
+    "$(cat "$out")"
+for _ in $(seq 1 100); do
+    grep -q "POST /audit" "$out" && break
+    sleep 0.1
+done
+dest=$(cat "$out")
+contains "fan-out: the audit destination prints the ping too" "POST /audit" "$dest"
+contains "fan-out: the app delivery names its destination" "Hookspool-Destination: app" "$dest"
+contains "fan-out: the audit delivery names its destination" "Hookspool-Destination: audit" "$dest"
+is "fan-out: done/ records both destinations delivered" "app=done audit=done" \
+    "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+print(" ".join(k + "=" + v["outcome"]["state"] for k, v in d["deliveries"].items()))' \
+        "$T/run/spool/done/github/$first")"
 
 paste_it
 is "a second paste is accepted too" 202 "$STATUS"

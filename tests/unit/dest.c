@@ -51,9 +51,11 @@ static int request_header(const char *data, const char *end, const char *name, c
     return -1;
 }
 
-static void dest_count(struct dest *d, const char *key)
+/* Counts a request of key; returns how many it has seen of key, this one included. */
+static int dest_count(struct dest *d, const char *key)
 {
     size_t i;
+    int n = 0;
 
     pthread_mutex_lock(&d->lock);
     for (i = 0; i < d->n_hits && strcmp(d->hits[i].key, key) != 0; i++)
@@ -64,10 +66,11 @@ static void dest_count(struct dest *d, const char *key)
         d->n_hits++;
     }
     if (i < d->n_hits)
-        d->hits[i].n++;
+        n = ++d->hits[i].n;
     else
         d->bad++;
     pthread_mutex_unlock(&d->lock);
+    return n;
 }
 
 /* Reads one whole request (head and Content-Length body), counts it and answers. */
@@ -75,7 +78,10 @@ static void dest_answer(struct dest *d, int conn)
 {
     static char req[DEST_REQUEST_MAX + 1];
     char key[KEY_ENCODED_MAX + 1];
+    char named[65] = "";
     char length[32];
+    int seen;
+    int flaky;
     const char *end = NULL;
     const char *answer;
     size_t len = 0;
@@ -101,16 +107,26 @@ static void dest_answer(struct dest *d, int conn)
         close(conn);
         return;
     }
-    dest_count(d, key);
-    if (strncmp(req, "POST /slow", 10) == 0) {
+    (void)request_header(req, end + 2, "Hookspool-Destination", named, sizeof(named));
+    pthread_mutex_lock(&d->lock);
+    memcpy(d->last_destination, named, sizeof(named));
+    pthread_mutex_unlock(&d->lock);
+    seen = dest_count(d, key);
+    flaky = strncmp(req, "POST /flaky", 11) == 0;
+    if (strncmp(req, "POST /slow", 10) == 0 ||
+        (strncmp(req, "POST /flakyslow", 15) == 0 && seen > 1)) {
         struct timespec ts = {0, DEST_SLOW_MS * 1000000L};
 
         nanosleep(&ts, NULL);
     }
-    answer = strncmp(req, "POST /fail", 10) == 0 || strncmp(req, "POST /slowfail", 14) == 0
-                 ? "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
-                   "Connection: close\r\n\r\n"
-                 : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    if (strncmp(req, "POST /gone", 10) == 0)
+        answer = "HTTP/1.1 410 Gone\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    else if (strncmp(req, "POST /fail", 10) == 0 || strncmp(req, "POST /slowfail", 14) == 0 ||
+             (flaky && seen == 1))
+        answer = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
+                 "Connection: close\r\n\r\n";
+    else
+        answer = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     /* A client that gave up is the drain's business; the test sees it in the spool. */
     (void)send(conn, answer, strlen(answer), MSG_NOSIGNAL);
     close(conn);
@@ -185,5 +201,12 @@ void dest_reset(struct dest *d)
 {
     pthread_mutex_lock(&d->lock);
     d->n_hits = 0;
+    pthread_mutex_unlock(&d->lock);
+}
+
+void dest_last_destination(struct dest *d, char out[65])
+{
+    pthread_mutex_lock(&d->lock);
+    memcpy(out, d->last_destination, 65);
     pthread_mutex_unlock(&d->lock);
 }

@@ -7,7 +7,12 @@
  *   /fail...       500
  *   /slow...       200 after DEST_SLOW_MS (two deliveries of one key overlap)
  *   /slowfail...   500 after DEST_SLOW_MS
+ *   /gone...       410
+ *   /flakyslow...  500 to a key's first request, then 200 after DEST_SLOW_MS
+ *   /flaky...      500 to a key's first request, then 200
  *   anything else  200
+ *
+ * It keeps the Hookspool-Destination header of the last request (dest_last_destination).
  *
  * Call order: dest_start -> (dest_hits, dest_bad, dest_reset)... -> dest_stop.
  */
@@ -36,6 +41,7 @@ struct dest {
     struct dest_hit hits[DEST_KEYS_MAX];
     size_t n_hits;
     int bad; /* requests it could not read or place; checked by the test thread */
+    char last_destination[65]; /* Hookspool-Destination of the last request, "" none */
 };
 
 /* Listens on a free port (d->port) and starts the thread; fails the test when it cannot. */
@@ -50,5 +56,8 @@ int dest_hits(struct dest *d, const char *key);
 int dest_bad(struct dest *d);
 
 void dest_reset(struct dest *d);
+
+/* The Hookspool-Destination header of the last request, copied into out. */
+void dest_last_destination(struct dest *d, char out[65]);
 
 #endif

@@ -166,15 +166,15 @@ static void test_design_example(void **state)
     assert_string_equal(s->idempotency.headers[0], "X-GitHub-Delivery");
     assert_null(s->idempotency.json_pointer);
     assert_int_equal(s->idempotency.fallback, IDEMPOTENCY_REJECT);
-    assert_int_equal(s->has_destination, 1);
-    assert_string_equal(s->destination.url, "http://127.0.0.1:8000/github");
-    assert_int_equal(s->destination.timeout_ms, 15000);
-    assert_int_equal(s->destination.connect_timeout_ms, CONFIG_DEFAULT_CONNECT_TIMEOUT_MS);
-    assert_int_equal(s->destination.sign_secret.len, sizeof(SW_BYTES) - 1);
-    assert_memory_equal(s->destination.sign_secret.bytes, SW_BYTES, sizeof(SW_BYTES) - 1);
-    assert_true(s->destination.max_per_second == 0);
-    assert_int_equal(s->destination.breaker_failures, CONFIG_DEFAULT_BREAKER_FAILURES);
-    assert_int_equal(s->destination.breaker_pause_s, CONFIG_DEFAULT_BREAKER_PAUSE_S);
+    assert_int_equal(s->n_destinations, 1);
+    assert_string_equal(s->destinations[0].url, "http://127.0.0.1:8000/github");
+    assert_int_equal(s->destinations[0].timeout_ms, 15000);
+    assert_int_equal(s->destinations[0].connect_timeout_ms, CONFIG_DEFAULT_CONNECT_TIMEOUT_MS);
+    assert_int_equal(s->destinations[0].sign_secret.len, sizeof(SW_BYTES) - 1);
+    assert_memory_equal(s->destinations[0].sign_secret.bytes, SW_BYTES, sizeof(SW_BYTES) - 1);
+    assert_true(s->destinations[0].max_per_second == 0);
+    assert_int_equal(s->destinations[0].breaker_failures, CONFIG_DEFAULT_BREAKER_FAILURES);
+    assert_int_equal(s->destinations[0].breaker_pause_s, CONFIG_DEFAULT_BREAKER_PAUSE_S);
     assert_int_equal(cfg->drain.concurrency, 16);
     assert_int_equal(cfg->drain.poll_ms, 1000);
     assert_int_equal(cfg->drain.n_schedule, ARRAY_LEN(schedule));
@@ -205,7 +205,7 @@ static void test_defaults(void **state)
     assert_int_equal(s->max_body, CONFIG_DEFAULT_MAX_BODY);
     assert_int_equal(s->verify.scheme, VERIFY_NONE);
     assert_int_equal(s->verify.n_secrets, 0);
-    assert_int_equal(s->has_destination, 0);
+    assert_int_equal(s->n_destinations, 0);
     assert_int_equal(s->idempotency.fallback, IDEMPOTENCY_REJECT);
     assert_int_equal(cfg->drain.concurrency, CONFIG_DEFAULT_CONCURRENCY);
     assert_int_equal(cfg->drain.poll_ms, CONFIG_DEFAULT_POLL_MS);
@@ -281,11 +281,11 @@ static void test_full_options(void **state)
     assert_string_equal(h->idempotency.headers[1], "X-B");
     assert_int_equal(h->idempotency.fallback, IDEMPOTENCY_BODY_SHA256);
     /* A total timeout under the default connect timeout caps it. */
-    assert_int_equal(h->destination.connect_timeout_ms, 2000);
-    assert_true(h->destination.max_per_second == 2.5);
-    assert_int_equal(h->destination.breaker_failures, 1);
-    assert_int_equal(h->destination.breaker_pause_s, 1);
-    assert_int_equal(h->destination.sign_secret.len, 0);
+    assert_int_equal(h->destinations[0].connect_timeout_ms, 2000);
+    assert_true(h->destinations[0].max_per_second == 2.5);
+    assert_int_equal(h->destinations[0].breaker_failures, 1);
+    assert_int_equal(h->destinations[0].breaker_pause_s, 1);
+    assert_int_equal(h->destinations[0].sign_secret.len, 0);
 
     assert_int_equal(t->verify.scheme, VERIFY_TOKEN);
     assert_string_equal(t->verify.header, "X-Gitlab-Token");
@@ -294,7 +294,7 @@ static void test_full_options(void **state)
     assert_string_equal(t->idempotency.json_pointer, "/object_attributes/id");
     assert_int_equal(t->idempotency.n_headers, 0);
     assert_int_equal(t->require_json, 1);
-    assert_int_equal(t->destination.connect_timeout_ms, 9000);
+    assert_int_equal(t->destinations[0].connect_timeout_ms, 9000);
 
     /* Stripe secrets stay raw, whsec_ included. */
     assert_int_equal(s->verify.scheme, VERIFY_STRIPE);
@@ -513,6 +513,9 @@ static void run_load_case(void **state)
 #define VERIFY(v) ONE("'verify': " v ", " IDEM)
 #define IDEMP(i) ONE(NONE ", 'idempotency': " i)
 #define DEST(d) ONE(NONE ", " IDEM ", 'destination': " d)
+#define DESTS(d) ONE(NONE ", " IDEM ", 'destinations': " d)
+#define CI "{'name': 'ci', 'url': 'http://ci'}"
+#define FILTERED(f) DESTS("[{'name': 'ci', 'url': 'http://ci', 'filter': " f "}]")
 #define WITH_STORE(s) "{'store': " s ", 'sources': [" SRC("a", "/a") "]}"
 #define NAME65 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define WITH_TOP(t) "{" STORE ", 'sources': [" SRC("a", "/a") "], " t "}"
@@ -650,7 +653,7 @@ static const struct bad_case BAD_CASES[] = {
      "drain, handler)"},
     {"unknown source key", ONE(NONE ", " IDEM ", 'max_bdy': 5"),
      "sources[0].max_bdy: unknown key (expected one of: name, path, max_body, require_json, "
-     "verify, idempotency, destination)"},
+     "verify, idempotency, destination, destinations)"},
     {"negative timeout", WITH_STORE("{'url': 'file:///spool', 'timeout_ms': -1}"),
      "store.timeout_ms: must be between 1 and 86400000"},
     {"timeout not an integer", WITH_STORE("{'url': 'file:///spool', 'timeout_ms': 1.5}"),
@@ -751,7 +754,76 @@ static const struct bad_case BAD_CASES[] = {
      "by base64)"},
     {"unknown destination key", DEST("{'url': 'http://x', 'timeout': 5}"),
      "sources[0].destination.timeout: unknown key (expected one of: url, timeout_ms, "
-     "connect_timeout_ms, sign, max_per_second, breaker_failures, breaker_pause_s)"},
+     "connect_timeout_ms, sign, max_per_second, breaker_failures, breaker_pause_s, schedule_s, "
+     "filter)"},
+    {"destinations empty", DESTS("[]"),
+     "sources[0].destinations: must be a non-empty array of destinations"},
+    {"destinations not an array", DESTS(CI),
+     "sources[0].destinations: must be a non-empty array of destinations"},
+    {"destination and destinations", ONE(NONE ", " IDEM ", 'destination': {'url': 'http://a'},"
+                                         " 'destinations': [" CI "]"),
+     "sources[0]: give \"destination\" or \"destinations\", not both"},
+    {"destination name missing", DESTS("[{'url': 'http://ci'}]"),
+     "sources[0].destinations[0].name: missing"},
+    {"destination name invalid", DESTS("[{'name': 'CI', 'url': 'http://ci'}]"),
+     "sources[0].destinations[0].name: \"CI\" is not a valid destination name "
+     "([a-z0-9_-]{1,64})"},
+    {"destination name duplicate", DESTS("[" CI ", " CI "]"),
+     "sources[0].destinations[1].name: duplicate destination name \"ci\""},
+    {"shorthand takes no name", DEST("{'name': 'ci', 'url': 'http://ci'}"),
+     "sources[0].destination.name: unknown key (expected one of: url, timeout_ms, "
+     "connect_timeout_ms, sign, max_per_second, breaker_failures, breaker_pause_s, schedule_s, "
+     "filter)"},
+    {"destination url in a list", DESTS("[" CI ", {'name': 'b', 'url': 'ftp://b'}]"),
+     "sources[0].destinations[1].url: must be an http:// or https:// URL"},
+    {"destination schedule empty", DESTS("[{'name': 'ci', 'url': 'http://ci', 'schedule_s': []}]"),
+     "sources[0].destinations[0].schedule_s: must be a non-empty array of delays in seconds"},
+    {"destination schedule negative",
+     DESTS("[{'name': 'ci', 'url': 'http://ci', 'schedule_s': [0, -1]}]"),
+     "sources[0].destinations[0].schedule_s[1]: must be between 0 and 31622400"},
+    {"filter in empty",
+     DESTS("[" CI ", {'name': 'b', 'url': 'http://b', 'filter': {'header': 'X-E', 'in': []}}]"),
+     "sources[0].destinations[1].filter.in: must be a non-empty array"},
+    {"filter not an object", FILTERED("'push'"),
+     "sources[0].destinations[0].filter: must be an object"},
+    {"filter without a field", FILTERED("{'equals': 'push'}"),
+     "sources[0].destinations[0].filter: a condition names exactly one field: \"header\" or "
+     "\"json_pointer\""},
+    {"filter with two fields", FILTERED("{'header': 'X-E', 'json_pointer': '/a', 'exists': true}"),
+     "sources[0].destinations[0].filter: a condition names exactly one field: \"header\" or "
+     "\"json_pointer\""},
+    {"filter without a test", FILTERED("{'header': 'X-E'}"),
+     "sources[0].destinations[0].filter: a condition has exactly one test: equals, in, prefix "
+     "or exists"},
+    {"filter with two tests", FILTERED("{'header': 'X-E', 'equals': 'a', 'prefix': 'a'}"),
+     "sources[0].destinations[0].filter: a condition has exactly one test: equals, in, prefix "
+     "or exists"},
+    {"filter unknown key", FILTERED("{'header': 'X-E', 'equal': 'a'}"),
+     "sources[0].destinations[0].filter.equal: unknown key (expected one of: header, "
+     "json_pointer, equals, in, prefix, exists, all, any, not)"},
+    {"filter all empty", FILTERED("{'all': []}"),
+     "sources[0].destinations[0].filter.all: must be a non-empty array of filters"},
+    {"filter any not an array", FILTERED("{'any': {'header': 'X-E', 'exists': true}}"),
+     "sources[0].destinations[0].filter.any: must be a non-empty array of filters"},
+    {"filter combinator beside a condition", FILTERED("{'all': [], 'header': 'X-E'}"),
+     "sources[0].destinations[0].filter.all: must be the only key of its object"},
+    {"filter nested error",
+     FILTERED("{'all': [{'header': 'X-E', 'exists': true}, {'not': {'json_pointer': '/a', "
+              "'prefix': 1}}]}"),
+     "sources[0].destinations[0].filter.all[1].not.prefix: must be a string"},
+    {"filter header equals a number", FILTERED("{'header': 'X-E', 'equals': 1}"),
+     "sources[0].destinations[0].filter.equals: must be a string (a header is compared as a "
+     "string)"},
+    {"filter header in a number", FILTERED("{'header': 'X-E', 'in': ['a', 2]}"),
+     "sources[0].destinations[0].filter.in[1]: must be a string (a header is compared as a "
+     "string)"},
+    {"filter bad header name", FILTERED("{'header': 'X E', 'exists': true}"),
+     "sources[0].destinations[0].filter.header: must be a valid header name"},
+    {"filter bad pointer", FILTERED("{'json_pointer': 'action', 'exists': true}"),
+     "sources[0].destinations[0].filter.json_pointer: must be a JSON pointer (\"/action\", or "
+     "\"\")"},
+    {"filter exists not a bool", FILTERED("{'json_pointer': '/a', 'exists': 1}"),
+     "sources[0].destinations[0].filter.exists: must be true or false"},
     {"store url scheme", WITH_STORE("{'url': '/var/spool'}"),
      "store.url: must be s3://BUCKET[/PREFIX][?endpoint=HOST:PORT&region=R...] or "
      "file:///ABSOLUTE/DIR"},
@@ -810,6 +882,48 @@ static const struct bad_case BAD_CASES[] = {
      VERIFY("{'scheme': 'github', 'secrets': [Tr0ub4dor]}"), "config:1:121: invalid token"},
 };
 
+/* Several destinations: names, filters, per-destination limits and schedules; the
+ * one-destination shorthand is "default". */
+static void test_destinations(void **state)
+{
+    struct config *cfg = parse_ok(
+        "{" STORE ", 'sources': ["
+        "  {'name': 'gh', 'path': '/gh', " NONE ", " IDEM ","
+        "   'destinations': ["
+        "    {'name': 'ci', 'url': 'http://ci/hooks',"
+        "     'filter': {'header': 'X-GitHub-Event', 'in': ['push', 'pull_request']}},"
+        "    {'name': 'tracker', 'url': 'http://tracker/github', 'max_per_second': 5,"
+        "     'schedule_s': [0, 60, 600],"
+        "     'filter': {'all': [{'header': 'X-GitHub-Event', 'equals': 'issues'},"
+        "                        {'json_pointer': '/action', 'in': ['opened', 'closed']}]}},"
+        "    {'name': 'audit', 'url': 'https://audit/in'}]},"
+        "  {'name': 'one', 'path': '/one', " NONE ", " IDEM ","
+        "   'destination': {'url': 'http://one', 'schedule_s': [0, 1]}}],"
+        " 'drain': {'schedule_s': [0, 5, 10, 20]}}");
+    const struct source_config *gh = &cfg->sources[0];
+    const struct source_config *one = &cfg->sources[1];
+
+    (void)state;
+    assert_int_equal(gh->n_destinations, 3);
+    assert_string_equal(gh->destinations[0].name, "ci");
+    assert_non_null(gh->destinations[0].filter);
+    /* Without its own schedule, a destination takes the drain's. */
+    assert_int_equal(gh->destinations[0].n_schedule, 4);
+    assert_int_equal(gh->destinations[0].schedule_s[3], 20);
+    assert_string_equal(gh->destinations[1].name, "tracker");
+    assert_true(gh->destinations[1].max_per_second == 5);
+    assert_int_equal(gh->destinations[1].n_schedule, 3);
+    assert_int_equal(gh->destinations[1].schedule_s[2], 600);
+    assert_null(gh->destinations[2].filter);
+    assert_true(gh->destinations[2].max_per_second == 0);
+    assert_ptr_equal(config_destination_by_name(gh, "audit"), &gh->destinations[2]);
+    assert_null(config_destination_by_name(gh, "default"));
+    assert_int_equal(one->n_destinations, 1);
+    assert_string_equal(one->destinations[0].name, CONFIG_DEFAULT_DESTINATION);
+    assert_int_equal(one->destinations[0].n_schedule, 2);
+    config_free(cfg);
+}
+
 static void run_bad_case(void **state)
 {
     const struct bad_case *c = *state;
@@ -840,6 +954,7 @@ int main(void)
         cmocka_unit_test(test_aws_store),
         cmocka_unit_test(test_config_path),    cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_provider_schemes), cmocka_unit_test(test_every_scheme_name),
+        cmocka_unit_test(test_destinations),
     };
     struct CMUnitTest tests[ARRAY_LEN(fixed) + ARRAY_LEN(LOAD_CASES) + ARRAY_LEN(BAD_CASES)];
     size_t n = 0;

@@ -35,7 +35,8 @@ static void headers_filtered_and_added(void **state)
 {
     struct headers orig;
     struct headers out;
-    struct delivery_meta meta = {"github", "abc%2F1", 3, NULL, 1800000000, "X-Gitlab-Token"};
+    struct delivery_meta meta = {"github", "abc%2F1", 3, NULL, 1800000000, "X-Gitlab-Token",
+                                  "ci"};
 
     (void)state;
     headers_init(&orig);
@@ -65,7 +66,7 @@ static void headers_filtered_and_added(void **state)
     headers_add(&orig, "x-gitlab-token", "shared-secret");
     delivery_headers(&orig, &meta, "{}", 2, &out);
 
-    assert_int_equal(out.n, 8);
+    assert_int_equal(out.n, 9);
     assert_string_equal(out.items[0].name, "Content-Type");
     assert_string_equal(out.items[1].name, "X-GitHub-Event");
     assert_string_equal(out.items[2].name, "X-Hub-Signature-256");
@@ -74,6 +75,7 @@ static void headers_filtered_and_added(void **state)
     assert_string_equal(find(&out, "X-Empty"), "");
     assert_string_equal(find(&out, "Idempotency-Key"), "abc%2F1");
     assert_string_equal(find(&out, "Hookspool-Source"), "github");
+    assert_string_equal(find(&out, "Hookspool-Destination"), "ci");
     assert_string_equal(find(&out, "Hookspool-Attempt"), "3");
     assert_null(find(&out, "Authorization"));
     assert_null(find(&out, "X-Private-Hop"));
@@ -91,7 +93,7 @@ static void headers_signed_verify(void **state)
     struct headers orig;
     struct headers out;
     struct error err;
-    struct delivery_meta meta = {"shop", "k1", 1, NULL, 0, NULL};
+    struct delivery_meta meta = {"shop", "k1", 1, NULL, 0, NULL, "default"};
     const char body[] = "{\"a\":1}";
 
     (void)state;

@@ -157,15 +157,25 @@ static void metrics_text(void **state)
     char *text;
 
     (void)state;
-    metrics_attempt(m, 200, 3);
-    metrics_attempt(m, 500, 40);
-    metrics_attempt(m, 0, 120000);
+    metrics_attempt(m, "gh", "ci", 200, 3);
+    metrics_attempt(m, "gh", "ci", 500, 40);
+    metrics_attempt(m, "gh", "tracker", 0, 120000);
+    metrics_gave_up(m, "gh", "tracker");
     metrics_dead(m);
     metrics_pass(m, 1800000000500);
     text = metrics_render(m, &b);
+    /* One series per destination, in the order first seen. */
     assert_non_null(strstr(text, "# TYPE hookspool_delivered_total counter\n"
-                                 "hookspool_delivered_total 1\n"));
-    assert_non_null(strstr(text, "hookspool_attempts_failed_total 2\n"));
+                                 "hookspool_delivered_total{source=\"gh\",destination=\"ci\"} 1\n"
+                                 "hookspool_delivered_total{source=\"gh\",destination=\"tracker\"}"
+                                 " 0\n"));
+    assert_non_null(
+        strstr(text, "hookspool_attempts_failed_total{source=\"gh\",destination=\"ci\"} 1\n"));
+    assert_non_null(strstr(
+        text, "hookspool_attempts_failed_total{source=\"gh\",destination=\"tracker\"} 1\n"));
+    assert_non_null(
+        strstr(text, "hookspool_gave_up_total{source=\"gh\",destination=\"tracker\"} 1\n"));
+    assert_non_null(strstr(text, "hookspool_gave_up_total{source=\"gh\",destination=\"ci\"} 0\n"));
     assert_non_null(strstr(text, "hookspool_dead_total 1\n"));
     assert_non_null(strstr(text, "hookspool_backlog{state=\"pending\"} 4\n"));
     assert_non_null(strstr(text, "hookspool_backlog{state=\"retry\"} 2\n"));

@@ -68,7 +68,9 @@ static void test_build_exact(void **state)
                               "\"body\":\"{\\\"a\\\":1}\",\"body_encoding\":\"utf8\"}");
     assert_string_equal(envelope_source(e), "github");
     assert_string_equal(envelope_key(e), "d-1");
-    assert_int_equal(envelope_attempt_count(e), 0);
+    assert_int_equal(envelope_routed(e), 0);
+    assert_int_equal(envelope_destination_count(e), 0);
+    assert_int_equal(envelope_attempt_count(e, "default"), 0);
     free(text);
     envelope_free(e);
 }
@@ -181,27 +183,35 @@ static void test_attempts_outcome(void **state)
     size_t len2;
 
     (void)state;
-    envelope_add_attempt(e, T0, 500, "server error", 12);
-    envelope_add_attempt(e, T0 + 1000, 0, NULL, 15000);
-    envelope_add_attempt(e, T0 + 2000, 0, "connect: refused \xff", 3);
-    assert_int_equal(envelope_attempt_count(e), 3);
-    envelope_set_outcome(e, "dead", T0 + 3000, 0, "attempts exhausted");
-    envelope_set_outcome(e, "done", T0 + 4000, 200, NULL);
+    envelope_add_attempt(e, "ci", T0, 500, "server error", 12);
+    envelope_add_attempt(e, "ci", T0 + 1000, 0, NULL, 15000);
+    envelope_add_attempt(e, "ci", T0 + 2000, 0, "connect: refused \xff", 3);
+    assert_int_equal(envelope_attempt_count(e, "ci"), 3);
+    assert_int_equal(envelope_attempt_count(e, "other"), 0);
+    assert_int_equal(envelope_last_status(e, "ci"), 0);
+    envelope_set_due(e, "ci", 1795316700);
+    assert_int_equal(envelope_due(e, "ci"), 1795316700);
+    assert_null(envelope_outcome_state(e, "ci"));
+    envelope_set_outcome(e, "ci", "dead", T0 + 3000, 0, "attempts exhausted");
+    envelope_set_outcome(e, "ci", "done", T0 + 4000, 200, NULL);
+    /* An outcome ends the destination: its due goes. */
+    assert_int_equal(envelope_due(e, "ci"), 0);
+    assert_string_equal(envelope_outcome_state(e, "ci"), "done");
     dumped = envelope_dump(e, 0, &len);
     assert_int_equal(strlen(dumped), len);
     assert_non_null(strstr(
-        dumped, "\"body_encoding\":\"base64\",\"attempts\":["
+        dumped, "\"body_encoding\":\"base64\",\"deliveries\":{\"ci\":{\"attempts\":["
                 "{\"at\":\"2026-11-22T03:04:05.123Z\",\"status\":500,\"error\":\"server error\","
                 "\"ms\":12},{\"at\":\"2026-11-22T03:04:06.123Z\",\"ms\":15000},"
                 "{\"at\":\"2026-11-22T03:04:07.123Z\",\"error\":\"connect: refused \xc3\xbf\","
                 "\"ms\":3}],"
                 "\"outcome\":{\"state\":\"done\",\"at\":\"2026-11-22T03:04:09.123Z\","
-                "\"status\":200}}"));
+                "\"status\":200}}}}"));
 
     error_clear(&err);
     e2 = envelope_parse(dumped, len, &err);
     assert_non_null(e2);
-    assert_int_equal(envelope_attempt_count(e2), 3);
+    assert_int_equal(envelope_attempt_count(e2, "ci"), 3);
     assert_int_equal(envelope_body(e2, &body, &len2, &err), 0);
     assert_int_equal(len2, 1);
     assert_int_equal(body[0], 0xff);
@@ -210,8 +220,9 @@ static void test_attempts_outcome(void **state)
     again = envelope_dump(e2, 0, &len2);
     assert_string_equal(again, dumped);
     free(again);
-    envelope_add_attempt(e2, T0, 503, NULL, 1);
-    assert_int_equal(envelope_attempt_count(e2), 4);
+    envelope_add_attempt(e2, "ci", T0, 503, NULL, 1);
+    assert_int_equal(envelope_attempt_count(e2, "ci"), 4);
+    assert_int_equal(envelope_last_status(e2, "ci"), 503);
 
     /* The indented form, for show: one field per line. */
     again = envelope_dump(e2, 1, &len2);
@@ -223,7 +234,7 @@ static void test_attempts_outcome(void **state)
     envelope_free(e);
 }
 
-/* An outcome with a reason and no status, as for a permanent failure. */
+/* The webhook's own outcome, with a reason and no status, as for an unparseable object. */
 static void test_outcome_reason(void **state)
 {
     struct envelope *e = build_parse("k", 1, "b", 1, NULL);
@@ -231,18 +242,47 @@ static void test_outcome_reason(void **state)
     char *dumped;
 
     (void)state;
-    envelope_set_outcome(e, "dead", T0, 0, "410 gone");
+    envelope_set_outcome(e, NULL, "dead", T0, 0, "410 gone");
+    assert_int_equal(envelope_routed(e), 1);
+    assert_string_equal(envelope_final_state(e), "dead");
     dumped = envelope_dump(e, 0, &len);
-    assert_non_null(strstr(dumped, ",\"outcome\":{\"state\":\"dead\",\"at\":"
+    assert_non_null(strstr(dumped, ",\"deliveries\":{},\"outcome\":{\"state\":\"dead\",\"at\":"
                                    "\"2026-11-22T03:04:05.123Z\",\"reason\":\"410 gone\"}}"));
     assert_null(strstr(dumped, "attempts"));
     free(dumped);
     envelope_free(e);
 }
 
-/* A replay starts a fresh schedule; the old attempts and outcome move to "history". */
+/* Routing records the matching destinations in order, each with no attempt. */
+static void test_route(void **state)
+{
+    static const char *const names[] = {"ci", "tracker", "audit"};
+    struct envelope *e = build_parse("k", 1, "b", 1, NULL);
+    const char *got[4];
+    char *dumped;
+
+    (void)state;
+    envelope_route(e, names, 3);
+    assert_int_equal(envelope_routed(e), 1);
+    assert_int_equal(envelope_destinations(e, got, 4), 3);
+    assert_string_equal(got[0], "ci");
+    assert_string_equal(got[1], "tracker");
+    assert_string_equal(got[2], "audit");
+    assert_int_equal(envelope_destinations(e, got, 2), 2);
+    assert_int_equal(envelope_has_destination(e, "tracker"), 1);
+    assert_int_equal(envelope_has_destination(e, "nope"), 0);
+    dumped = envelope_dump(e, 0, NULL);
+    assert_non_null(strstr(dumped, "\"deliveries\":{\"ci\":{\"attempts\":[]},"
+                                   "\"tracker\":{\"attempts\":[]},\"audit\":{\"attempts\":[]}}"));
+    free(dumped);
+    envelope_free(e);
+}
+
+/* A replay of dead/ starts again only the destinations that gave up; the delivered ones
+ * keep their record and are not called again. The old records go to "history". */
 static void test_reset_delivery(void **state)
 {
+    static const char *const names[] = {"ci", "audit"};
     struct envelope *e = build_parse("k", 1, "b", 1, NULL);
     struct envelope *e2;
     struct error err;
@@ -251,36 +291,127 @@ static void test_reset_delivery(void **state)
 
     (void)state;
     assert_null(envelope_replayed_at(e));
-    envelope_reset_delivery(e, T0);
+    envelope_route(e, names, 2);
+    envelope_add_attempt(e, "ci", T0, 200, NULL, 3);
+    envelope_set_outcome(e, "ci", "done", T0, 200, NULL);
+    envelope_add_attempt(e, "audit", T0, 410, NULL, 7);
+    envelope_set_outcome(e, "audit", "dead", T0, 410, "destination answered 410 gone");
+    envelope_set_outcome(e, NULL, "dead", T0, 0, "audit gave up");
+    /* A destination the webhook does not have: nothing changes. */
+    assert_int_equal(envelope_reset_delivery(e, T0 + 1000, ENVELOPE_REPLAY_GAVE_UP, "nope"), -1);
+    assert_null(envelope_replayed_at(e));
+    assert_int_equal(envelope_reset_delivery(e, T0 + 1000, ENVELOPE_REPLAY_GAVE_UP, NULL), 1);
+    assert_string_equal(envelope_outcome_state(e, "ci"), "done");
+    assert_int_equal(envelope_attempt_count(e, "ci"), 1);
+    assert_null(envelope_outcome_state(e, "audit"));
+    assert_int_equal(envelope_attempt_count(e, "audit"), 0);
+    assert_null(envelope_final_state(e));
+    /* Nothing gave up any more: a second replay of dead/ would deliver nothing. */
+    assert_int_equal(envelope_reset_delivery(e, T0 + 2000, ENVELOPE_REPLAY_GAVE_UP, NULL), -1);
     dumped = envelope_dump(e, 0, &len);
-    assert_null(strstr(dumped, "history"));
-    free(dumped);
-
-    envelope_add_attempt(e, T0, 500, NULL, 7);
-    envelope_set_outcome(e, "dead", T0, 500, "attempts exhausted");
-    envelope_reset_delivery(e, T0 + 1000);
-    assert_int_equal(envelope_attempt_count(e), 0);
-    envelope_add_attempt(e, T0 + 2000, 0, "timeout", 15000);
-    envelope_reset_delivery(e, T0 + 3000);
-    dumped = envelope_dump(e, 0, &len);
-    /* Nothing is left at the top level between the body and the history but the mark
-     * of the latest replay. */
-    assert_string_equal(envelope_replayed_at(e), "2026-11-22T03:04:08.123Z");
+    assert_string_equal(envelope_replayed_at(e), "2026-11-22T03:04:06.123Z");
     assert_non_null(strstr(
-        dumped, "\"body_encoding\":\"utf8\",\"replayed_at\":\"2026-11-22T03:04:08.123Z\","
-                "\"history\":["
-                "{\"replayed_at\":\"2026-11-22T03:04:06.123Z\",\"attempts\":"
-                "[{\"at\":\"2026-11-22T03:04:05.123Z\",\"status\":500,\"ms\":7}],"
+        dumped, "\"deliveries\":{\"ci\":{\"attempts\":[{\"at\":\"2026-11-22T03:04:05.123Z\","
+                "\"status\":200,\"ms\":3}],\"outcome\":{\"state\":\"done\",\"at\":"
+                "\"2026-11-22T03:04:05.123Z\",\"status\":200}},\"audit\":{\"attempts\":[]}},"
+                "\"replayed_at\":\"2026-11-22T03:04:06.123Z\",\"history\":["
+                "{\"replayed_at\":\"2026-11-22T03:04:06.123Z\",\"deliveries\":{\"audit\":"
+                "{\"attempts\":[{\"at\":\"2026-11-22T03:04:05.123Z\",\"status\":410,\"ms\":7}],"
                 "\"outcome\":{\"state\":\"dead\",\"at\":\"2026-11-22T03:04:05.123Z\","
-                "\"status\":500,\"reason\":\"attempts exhausted\"}},"
-                "{\"replayed_at\":\"2026-11-22T03:04:08.123Z\",\"attempts\":"
-                "[{\"at\":\"2026-11-22T03:04:07.123Z\",\"error\":\"timeout\",\"ms\":15000}]}]}"));
+                "\"status\":410,\"reason\":\"destination answered 410 gone\"}}},"
+                "\"outcome\":{\"state\":\"dead\",\"at\":\"2026-11-22T03:04:05.123Z\","
+                "\"reason\":\"audit gave up\"}}]}"));
+    free(dumped);
+    /* A replay of done/ (or of one named destination) starts it again whatever its state. */
+    assert_int_equal(envelope_reset_delivery(e, T0 + 3000, ENVELOPE_REPLAY_GAVE_UP, "ci"), 1);
+    assert_int_equal(envelope_attempt_count(e, "ci"), 0);
+    envelope_add_attempt(e, "ci", T0, 200, NULL, 3);
+    assert_int_equal(envelope_reset_delivery(e, T0 + 4000, ENVELOPE_REPLAY_ALL, NULL), 2);
+    dumped = envelope_dump(e, 0, &len);
     error_clear(&err);
     e2 = envelope_parse(dumped, len, &err);
     assert_non_null(e2);
-    assert_int_equal(envelope_attempt_count(e2), 0);
+    assert_int_equal(envelope_attempt_count(e2, "ci"), 0);
+    assert_int_equal(envelope_destination_count(e2), 2);
     envelope_free(e2);
     free(dumped);
+    envelope_free(e);
+}
+
+/* A webhook that matched nothing is unrouted by a replay: today's filters decide again. */
+static void test_reset_filtered(void **state)
+{
+    struct envelope *e = build_parse("k", 1, "b", 1, NULL);
+
+    (void)state;
+    envelope_route(e, NULL, 0);
+    envelope_set_outcome(e, NULL, "filtered", T0, 0, NULL);
+    assert_int_equal(envelope_reset_delivery(e, T0 + 1000, ENVELOPE_REPLAY_ALL, "ci"), -1);
+    assert_int_equal(envelope_reset_delivery(e, T0 + 1000, ENVELOPE_REPLAY_ALL, NULL), 0);
+    assert_int_equal(envelope_routed(e), 0);
+    assert_null(envelope_final_state(e));
+    envelope_free(e);
+}
+
+/*
+ * Envelopes written before fan-out, in that format exactly (top-level "attempts" and
+ * "outcome", no "deliveries"), read as destination "default", and are written back
+ * in the new format with nothing lost.
+ */
+static void test_one_destination_format(void **state)
+{
+    static const char retry[] =
+        "{\"v\":1,\"source\":\"github\",\"key\":\"d-1\","
+        "\"received_at\":\"2026-11-22T03:04:05.123Z\","
+        "\"request\":{\"method\":\"POST\",\"path\":\"/hooks/github\",\"query\":\"\","
+        "\"remote_addr\":\"203.0.113.9\",\"headers\":[[\"Content-Type\",\"application/json\"]]},"
+        "\"body\":\"{}\",\"body_encoding\":\"utf8\","
+        "\"attempts\":[{\"at\":\"2026-11-22T03:04:06.123Z\",\"status\":500,"
+        "\"error\":\"HTTP 500\",\"ms\":12},{\"at\":\"2026-11-22T03:04:11.123Z\",\"ms\":15000,"
+        "\"error\":\"Operation timed out\"}]}";
+    static const char dead[] =
+        "{\"v\":1,\"source\":\"github\",\"key\":\"d-2\","
+        "\"received_at\":\"2026-11-22T03:04:05.123Z\","
+        "\"request\":{\"method\":\"POST\",\"path\":\"/hooks/github\",\"query\":\"\","
+        "\"remote_addr\":\"\",\"headers\":[]},\"body\":\"x\",\"body_encoding\":\"utf8\","
+        "\"attempts\":[{\"at\":\"2026-11-22T03:04:06.123Z\",\"status\":410,\"ms\":2}],"
+        "\"outcome\":{\"state\":\"dead\",\"at\":\"2026-11-22T03:04:06.124Z\",\"status\":410,"
+        "\"reason\":\"destination answered 410 gone\"}}";
+    struct envelope *e;
+    struct error err;
+    const char *names[2];
+    char *dumped;
+    size_t len;
+
+    (void)state;
+    error_clear(&err);
+    e = envelope_parse(retry, sizeof(retry) - 1, &err);
+    assert_non_null(e);
+    assert_int_equal(envelope_routed(e), 1);
+    assert_int_equal(envelope_destinations(e, names, 2), 1);
+    assert_string_equal(names[0], ENVELOPE_LEGACY_DESTINATION);
+    assert_int_equal(envelope_attempt_count(e, "default"), 2);
+    assert_int_equal(envelope_last_status(e, "default"), 0);
+    assert_null(envelope_outcome_state(e, "default"));
+    assert_int_equal(envelope_due(e, "default"), 0);
+    assert_null(envelope_final_state(e));
+    dumped = envelope_dump(e, 0, &len);
+    assert_non_null(strstr(dumped, "\"body_encoding\":\"utf8\",\"deliveries\":{\"default\":"
+                                   "{\"attempts\":[{\"at\":\"2026-11-22T03:04:06.123Z\","
+                                   "\"status\":500,\"error\":\"HTTP 500\",\"ms\":12},"));
+    assert_null(strstr(dumped, "}],\"attempts\""));
+    free(dumped);
+    envelope_free(e);
+
+    e = envelope_parse(dead, sizeof(dead) - 1, &err);
+    assert_non_null(e);
+    assert_string_equal(envelope_outcome_state(e, "default"), "dead");
+    assert_int_equal(envelope_last_status(e, "default"), 410);
+    assert_string_equal(envelope_final_state(e), "dead");
+    /* Its replay starts "default" again, as before fan-out. */
+    assert_int_equal(envelope_reset_delivery(e, T0 + 5000, ENVELOPE_REPLAY_GAVE_UP, NULL), 1);
+    assert_int_equal(envelope_attempt_count(e, "default"), 0);
+    assert_null(envelope_final_state(e));
     envelope_free(e);
 }
 
@@ -391,7 +522,16 @@ static const struct bad_case BAD_CASES[] = {
     {"bad: attempts object", "{" HEAD "," REQ "," BODY ",\"attempts\":{}}",
      "envelope: \"attempts\" must be an array"},
     {"bad: outcome string", "{" HEAD "," REQ "," BODY ",\"outcome\":\"done\"}",
-     "envelope: \"outcome\" must be an object"},
+     "envelope: \"outcome\" must be an object with a \"state\""},
+    {"bad: deliveries array", "{" HEAD "," REQ "," BODY ",\"deliveries\":[]}",
+     "envelope: \"deliveries\" must be an object"},
+    {"bad: delivery not an object", "{" HEAD "," REQ "," BODY ",\"deliveries\":{\"ci\":1}}",
+     "envelope: \"deliveries\" members must be objects"},
+    {"bad: delivery attempts", "{" HEAD "," REQ "," BODY ",\"deliveries\":{\"ci\":"
+     "{\"attempts\":[1]}}}",
+     "envelope: deliveries member \"attempts[0]\" must be an object"},
+    {"bad: delivery due", "{" HEAD "," REQ "," BODY ",\"deliveries\":{\"ci\":{\"due\":\"x\"}}}",
+     "envelope: deliveries member \"due\" must be an integer"},
 };
 
 static void run_bad_case(void **state)
@@ -417,6 +557,8 @@ int main(void)
         cmocka_unit_test(test_headers_latin1),    cmocka_unit_test(test_attempts_outcome),
         cmocka_unit_test(test_outcome_reason),    cmocka_unit_test(test_unknown_fields_kept),
         cmocka_unit_test(test_bad_base64_body),   cmocka_unit_test(test_reset_delivery),
+        cmocka_unit_test(test_route),             cmocka_unit_test(test_reset_filtered),
+        cmocka_unit_test(test_one_destination_format),
     };
     struct CMUnitTest tests[ARRAY_LEN(fixed) + ARRAY_LEN(BODY_CASES) + ARRAY_LEN(BAD_CASES)];
     size_t n = 0;

@@ -397,8 +397,9 @@ static char *webhook_text(const char *source, const char *key, int done, size_t 
         error_clear(&err);
         e = envelope_parse(text, *len, &err);
         assert_non_null(e);
-        envelope_add_attempt(e, clock_now_ms(), 200, NULL, 3);
-        envelope_set_outcome(e, "done", clock_now_ms(), 200, NULL);
+        envelope_add_attempt(e, "default", clock_now_ms(), 200, NULL, 3);
+        envelope_set_outcome(e, "default", "done", clock_now_ms(), 200, NULL);
+        envelope_set_outcome(e, NULL, "done", clock_now_ms(), 0, NULL);
         free(text);
         text = envelope_dump(e, 0, len);
         envelope_free(e);
@@ -496,7 +497,8 @@ static int check_webhook(struct fixture *fx, const struct drain_case *c, const c
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(doc, "outcome"), "state")),
         c->final_state);
-    attempts = json_object_get(doc, "attempts");
+    attempts = json_object_get(json_object_get(json_object_get(doc, "deliveries"), "default"),
+                               "attempts");
     n_attempts = json_array_size(attempts);
     assert_true(n_attempts >= 1);
     if (strcmp(key, "k0") == 0) {
