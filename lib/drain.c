@@ -922,6 +922,7 @@ int drain_pass(struct drain *d, struct drain_counts *counts, struct error *err)
     memset(&p, 0, sizeof(p));
     p.d = d;
     p.now_s = clock_now_ms() / 1000;
+    spool_flight_forget(d->flight);
     queue_init(&d->q, (size_t)n * 2);
     for (int i = 0; i < n; i++) {
         workers[i].d = d;

@@ -232,20 +232,24 @@ int spool_replay(struct store *s, const struct key_parts *parts, struct envelope
     return rc;
 }
 
-/* One key held by a worker, or just released to workers waiting for it. */
+/*
+ * One key: held by a worker, waited for, or moved earlier in this pass. name is
+ * "SOURCE/KEY"; moved_to is where a worker moved its webhook (NULL: nowhere yet).
+ */
 struct flight_entry {
-    char source[KEY_SOURCE_MAX + 1];
-    char encoded[KEY_ENCODED_MAX + 1];
-    char moved_to[KEY_OBJECT_MAX + 1];
+    char *name;
+    char *moved_to;
     int held;
     int waiters;
+    int kept; /* remembered for the rest of the pass */
     struct flight_entry *next;
 };
 
 struct spool_flight {
     pthread_mutex_t lock;
     pthread_cond_t released;
-    struct flight_entry *entries; /* at most one per worker: a short list */
+    struct flight_entry *buckets[SPOOL_FLIGHT_BUCKETS];
+    size_t remembered; /* moved keys kept after their release, this pass */
 };
 
 struct spool_flight *spool_flight_new(void)
@@ -257,30 +261,48 @@ struct spool_flight *spool_flight_new(void)
     return f;
 }
 
-static struct flight_entry **find(struct spool_flight *f, const struct key_parts *parts)
+static struct flight_entry **find(struct spool_flight *f, const struct key_parts *parts,
+                                  const char *name)
 {
-    struct flight_entry **at = &f->entries;
+    struct flight_entry **at =
+        &f->buckets[key_hash(parts->source, parts->encoded) % SPOOL_FLIGHT_BUCKETS];
 
-    while (*at != NULL && (strcmp((*at)->source, parts->source) != 0 ||
-                           strcmp((*at)->encoded, parts->encoded) != 0))
+    while (*at != NULL && strcmp((*at)->name, name) != 0)
         at = &(*at)->next;
     return at;
+}
+
+/* 1 when object is in retry/: only there can a webhook moved in a pass still meet a
+ * copy of itself later in it without a done/ to tell (a copy beside done/ is told by
+ * spool_check, which also lets a newer replay through). */
+static int moved_to_retry(const char *object)
+{
+    const char *prefix = key_state_prefix(KEY_RETRY);
+
+    return strncmp(object, prefix, strlen(prefix)) == 0;
+}
+
+static void entry_free(struct flight_entry *entry)
+{
+    free(entry->name);
+    free(entry->moved_to);
+    free(entry);
 }
 
 void spool_flight_claim(struct spool_flight *f, const struct key_parts *parts,
                         char moved_to[KEY_OBJECT_MAX + 1])
 {
+    char *name = xasprintf("%s/%s", parts->source, parts->encoded);
     struct flight_entry **at;
     struct flight_entry *entry;
 
     pthread_mutex_lock(&f->lock);
-    at = find(f, parts);
+    at = find(f, parts, name);
     if (*at == NULL) {
         entry = xcalloc(1, sizeof(*entry));
-        memcpy(entry->source, parts->source, strlen(parts->source) + 1);
-        memcpy(entry->encoded, parts->encoded, strlen(parts->encoded) + 1);
-        entry->next = f->entries;
-        f->entries = entry;
+        entry->name = name;
+        name = NULL;
+        *at = entry;
     } else {
         entry = *at;
         entry->waiters++;
@@ -289,30 +311,62 @@ void spool_flight_claim(struct spool_flight *f, const struct key_parts *parts,
         entry->waiters--;
     }
     entry->held = 1;
-    memcpy(moved_to, entry->moved_to, strlen(entry->moved_to) + 1);
+    snprintf(moved_to, KEY_OBJECT_MAX + 1, "%s",
+             entry->moved_to != NULL ? entry->moved_to : "");
     pthread_mutex_unlock(&f->lock);
+    free(name);
 }
 
 void spool_flight_release(struct spool_flight *f, const struct key_parts *parts,
                           const char *moved_to)
 {
+    char *name = xasprintf("%s/%s", parts->source, parts->encoded);
     struct flight_entry **at;
     struct flight_entry *entry;
 
     pthread_mutex_lock(&f->lock);
-    at = find(f, parts);
+    at = find(f, parts, name);
     entry = *at;
     if (entry != NULL) {
-        if (moved_to != NULL)
-            snprintf(entry->moved_to, sizeof(entry->moved_to), "%s", moved_to);
+        if (moved_to != NULL) {
+            free(entry->moved_to);
+            entry->moved_to = xstrdup(moved_to);
+        }
         entry->held = 0;
-        if (entry->waiters == 0) {
-            *at = entry->next;
-            free(entry);
-        } else {
+        if (entry->waiters > 0) {
             pthread_cond_broadcast(&f->released);
+        } else if (!entry->kept && moved_to != NULL && moved_to_retry(moved_to) &&
+                   f->remembered < SPOOL_FLIGHT_REMEMBER_MAX) {
+            /* Kept: a copy of this key listed later in the pass is dropped, not delivered. */
+            entry->kept = 1;
+            f->remembered++;
+        } else if (!entry->kept) {
+            *at = entry->next;
+            entry_free(entry);
         }
     }
+    pthread_mutex_unlock(&f->lock);
+    free(name);
+}
+
+void spool_flight_forget(struct spool_flight *f)
+{
+    pthread_mutex_lock(&f->lock);
+    for (size_t i = 0; i < SPOOL_FLIGHT_BUCKETS; i++) {
+        struct flight_entry **at = &f->buckets[i];
+
+        while (*at != NULL) {
+            struct flight_entry *entry = *at;
+
+            if (entry->held || entry->waiters > 0) {
+                at = &entry->next;
+                continue;
+            }
+            *at = entry->next;
+            entry_free(entry);
+        }
+    }
+    f->remembered = 0;
     pthread_mutex_unlock(&f->lock);
 }
 
@@ -320,12 +374,7 @@ void spool_flight_free(struct spool_flight *f)
 {
     if (f == NULL)
         return;
-    while (f->entries != NULL) {
-        struct flight_entry *next = f->entries->next;
-
-        free(f->entries);
-        f->entries = next;
-    }
+    spool_flight_forget(f);
     pthread_cond_destroy(&f->released);
     pthread_mutex_destroy(&f->lock);
     free(f);

@@ -135,10 +135,21 @@ int spool_replay(struct store *s, const struct key_parts *parts, struct envelope
 /*
  * The keys in flight in one drain, shared by its workers (thread-safe). A
  * worker claims a key before it reads the object and releases it after its
- * last store call for it.
+ * last store call for it. A key whose webhook was moved to retry/ is
+ * remembered, with where it went, until spool_flight_forget (each pass's
+ * start): a second copy listed later in the same pass (a provider's resend in
+ * pending/ beside a due retry/, met after the retry/ copy finished) is then
+ * dropped without a delivery; a copy beside done/ is spool_check's to tell. At most SPOOL_FLIGHT_REMEMBER_MAX moved keys are remembered per
+ * pass (memory stays bounded, not by the backlog): past them, such a second
+ * copy is delivered once more, as after a kill, and its Idempotency-Key is
+ * the same.
  *
- * Call order: spool_flight_new -> (claim -> release)... -> spool_flight_free.
+ * Call order: spool_flight_new -> (forget -> (claim -> release)...)... ->
+ * spool_flight_free.
  */
+#define SPOOL_FLIGHT_BUCKETS 4096
+#define SPOOL_FLIGHT_REMEMBER_MAX 16384
+
 struct spool_flight;
 
 struct spool_flight *spool_flight_new(void);
@@ -156,6 +167,9 @@ void spool_flight_claim(struct spool_flight *f, const struct key_parts *parts,
  * or NULL when this worker moved nothing (what a waiter gets stays as it was). */
 void spool_flight_release(struct spool_flight *f, const struct key_parts *parts,
                           const char *moved_to);
+
+/* Forgets the moved keys remembered so far (no key may be held): a new pass. */
+void spool_flight_forget(struct spool_flight *f);
 
 /* NULL-safe; no key may be held. */
 void spool_flight_free(struct spool_flight *f);

@@ -338,6 +338,31 @@ static void one_key_twice_in_one_pass_one_attempt_one_copy_left(void **state)
  * Before the done/ write was retried, a hiccup on it left pending/ behind after a 2xx,
  * and the next pass delivered again.
  */
+/* The retry/ copy finishes before its resend in pending/ is even claimed (one worker,
+ * so never in flight together): the resend is still dropped, not delivered. */
+static void resend_met_after_its_retry_finished_one_delivery(void **state)
+{
+    struct fixture *fx = *state;
+    struct drain_counts counts;
+    char *left;
+
+    seed(fx, KEY_RETRY, PAST_DUE, "fail", "k");
+    seed(fx, KEY_PENDING, 0, "fail", "k");
+    pass(fx, 1, &counts);
+    assert_int_equal(dest_hits(&fx->dest, "k"), 1);
+    assert_int_equal(counts.failed, 1);
+    assert_int_equal(counts.duplicates, 1);
+    assert_keys(fx, "pending/", "");
+    left = keys_under(fx, "retry/");
+    assert_null(strchr(left, ' '));
+    assert_non_null(strstr(left, "/fail/k"));
+    free(left);
+    /* The next pass forgets: a new resend beside the waiting retry/ is a new copy to check. */
+    seed(fx, KEY_PENDING, 0, "fail", "k");
+    pass(fx, 1, &counts);
+    assert_int_equal(dest_hits(&fx->dest, "k"), 2);
+}
+
 static void done_write_failing_once_is_retried_no_second_delivery(void **state)
 {
     struct fixture *fx = *state;
@@ -643,6 +668,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(one_key_twice_in_one_pass_one_delivery, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(resend_met_after_its_retry_finished_one_delivery, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(one_key_twice_in_one_pass_one_attempt_one_copy_left,
                                         setup, teardown),
