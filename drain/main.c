@@ -271,7 +271,7 @@ int main(int argc, char **argv)
         goto out;
     }
     if (o.command > 0) {
-        code = admin_run(s, argc - o.command, argv + o.command, stdout, stderr);
+        code = admin_run(s, cfg, argc - o.command, argv + o.command, stdout, stderr);
         goto out;
     }
     install_signals();

@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "envelope.h"
 #include "key.h"
+#include "sig.h"
 #include "spool.h"
 #include "xmalloc.h"
 
@@ -66,6 +67,7 @@ typedef int (*visit_fn)(struct walk *w, const char *key);
 
 struct walk {
     struct store *s;
+    const struct config *cfg;
     visit_fn visit;
     FILE *out;
     FILE *errout;
@@ -110,9 +112,16 @@ static int walk(struct walk *w, enum key_state state, const char *source)
     return w->rc;
 }
 
-/* Reads and parses an object; on failure says why on errout and returns the exit code. */
-static int load(struct store *s, const char *key, struct envelope **e, FILE *errout)
+/*
+ * Reads and parses an object; on failure says why on errout and returns the exit code.
+ * Credentials an envelope stored before intake left them out still holds are dropped, so
+ * neither show nor a replay's pending/ carries them.
+ */
+static int load(struct store *s, const struct config *cfg, const char *key, struct envelope **e,
+                FILE *errout)
 {
+    struct key_parts parts;
+    const struct source_config *src;
     struct error err;
     struct buf data;
     int rc = ADMIN_OK;
@@ -132,7 +141,10 @@ static int load(struct store *s, const char *key, struct envelope **e, FILE *err
     if (*e == NULL) {
         fprintf(errout, "'%s' is not a valid envelope: %s\n", key, err.msg);
         rc = ADMIN_FAILED;
+        goto out;
     }
+    src = key_parse(key, &parts) == 0 ? config_source_by_name(cfg, parts.source) : NULL;
+    envelope_drop_credentials(*e, src != NULL ? sig_secret_header(&src->verify) : NULL);
 out:
     buf_free(&data);
     return rc;
@@ -206,7 +218,7 @@ static int list_one(struct walk *w, const char *key)
         fprintf(w->out, "%s\n", key);
         return ADMIN_OK;
     }
-    rc = load(w->s, key, &e, w->errout);
+    rc = load(w->s, w->cfg, key, &e, w->errout);
     if (rc != ADMIN_OK)
         return rc == ADMIN_FAILED ? ADMIN_OK : rc; /* gone or junk: not listed, not fatal */
     if (selected(&w->sel, e, 0)) {
@@ -351,7 +363,7 @@ static int parse_options(struct walk *w, int argc, char *const argv[], const cha
     return 0;
 }
 
-static int cmd_ls(struct store *s, int argc, char *const argv[], FILE *out, FILE *errout)
+static int cmd_ls(struct store *s, const struct config *cfg, int argc, char *const argv[], FILE *out, FILE *errout)
 {
     struct walk w;
     char **pos = xcalloc((size_t)argc + 1, sizeof(*pos));
@@ -362,6 +374,7 @@ static int cmd_ls(struct store *s, int argc, char *const argv[], FILE *out, FILE
 
     memset(&w, 0, sizeof(w));
     w.s = s;
+    w.cfg = cfg;
     w.out = out;
     w.errout = errout;
     w.visit = list_one;
@@ -393,7 +406,7 @@ static int check_key(const char *key, struct key_parts *parts, FILE *errout)
     return 0;
 }
 
-static int cmd_show(struct store *s, int argc, char *const argv[], FILE *out, FILE *errout)
+static int cmd_show(struct store *s, const struct config *cfg, int argc, char *const argv[], FILE *out, FILE *errout)
 {
     struct key_parts parts;
     struct envelope *e = NULL;
@@ -406,7 +419,7 @@ static int cmd_show(struct store *s, int argc, char *const argv[], FILE *out, FI
     }
     if (check_key(argv[1], &parts, errout) != 0)
         return ADMIN_USAGE;
-    rc = load(s, argv[1], &e, errout);
+    rc = load(s, cfg, argv[1], &e, errout);
     if (rc != ADMIN_OK)
         return rc;
     text = envelope_dump(e, 1, NULL);
@@ -435,7 +448,7 @@ static int replay_one(struct walk *w, const char *key)
         fprintf(w->errout, "'%s': only dead/ and done/ objects can be replayed\n", key);
         return ADMIN_USAGE;
     }
-    rc = load(w->s, key, &e, w->errout);
+    rc = load(w->s, w->cfg, key, &e, w->errout);
     if (rc != ADMIN_OK)
         goto out;
     if (w->replaying && !selected(&w->sel, e, parts.state == KEY_DEAD))
@@ -463,7 +476,7 @@ out:
     return rc;
 }
 
-static int cmd_replay(struct store *s, int argc, char *const argv[], FILE *out, FILE *errout)
+static int cmd_replay(struct store *s, const struct config *cfg, int argc, char *const argv[], FILE *out, FILE *errout)
 {
     static const char usage[] =
         "usage: replay [--destination NAME] OBJECT_KEY...\n"
@@ -478,6 +491,7 @@ static int cmd_replay(struct store *s, int argc, char *const argv[], FILE *out, 
 
     memset(&w, 0, sizeof(w));
     w.s = s;
+    w.cfg = cfg;
     w.out = out;
     w.errout = errout;
     w.visit = replay_one;
@@ -576,7 +590,7 @@ static int tally_one(struct walk *w, const char *key)
     struct envelope *e = NULL;
     struct key_parts parts;
     size_t n;
-    int rc = load(w->s, key, &e, w->errout);
+    int rc = load(w->s, w->cfg, key, &e, w->errout);
 
     if (rc != ADMIN_OK)
         return rc == ADMIN_FAILED ? ADMIN_OK : rc;
@@ -602,7 +616,7 @@ static json_t *counts_of(const long *counts, const char *const *names, int n)
     return obj;
 }
 
-static int cmd_stats(struct store *s, int argc, char *const argv[], FILE *out, FILE *errout)
+static int cmd_stats(struct store *s, const struct config *cfg, int argc, char *const argv[], FILE *out, FILE *errout)
 {
     static const enum key_state READ[] = {KEY_PENDING, KEY_RETRY, KEY_DEAD};
     struct census c;
@@ -631,6 +645,7 @@ static int cmd_stats(struct store *s, int argc, char *const argv[], FILE *out, F
     /* Per destination: each webhook in pending/, retry/ and dead/ is read (done/ is not:
      * every destination of a webhook there delivered). */
     dc.w.s = s;
+    dc.w.cfg = cfg;
     dc.w.out = out;
     dc.w.errout = errout;
     dc.w.visit = tally_one;
@@ -693,18 +708,19 @@ out:
     return rc;
 }
 
-int admin_run(struct store *s, int argc, char *const argv[], FILE *out, FILE *errout)
+int admin_run(struct store *s, const struct config *cfg, int argc, char *const argv[], FILE *out,
+              FILE *errout)
 {
     if (argc < 1)
         return ADMIN_USAGE;
     if (strcmp(argv[0], "ls") == 0)
-        return cmd_ls(s, argc, argv, out, errout);
+        return cmd_ls(s, cfg, argc, argv, out, errout);
     if (strcmp(argv[0], "show") == 0)
-        return cmd_show(s, argc, argv, out, errout);
+        return cmd_show(s, cfg, argc, argv, out, errout);
     if (strcmp(argv[0], "replay") == 0)
-        return cmd_replay(s, argc, argv, out, errout);
+        return cmd_replay(s, cfg, argc, argv, out, errout);
     if (strcmp(argv[0], "stats") == 0)
-        return cmd_stats(s, argc, argv, out, errout);
+        return cmd_stats(s, cfg, argc, argv, out, errout);
     fprintf(errout, "unknown command '%s' (ls, show, replay, stats)\n", argv[0]);
     return ADMIN_USAGE;
 }

@@ -44,6 +44,7 @@
 
 #include <stdio.h>
 
+#include "config.h"
 #include "store.h"
 
 #define ADMIN_OBJECT_MAX (64 * 1024 * 1024) /* largest object show/replay reads */
@@ -52,7 +53,9 @@
 /* 1 when name is one of the commands above. */
 int admin_is_command(const char *name);
 
-/* Runs argv[0] with its arguments against s; returns the exit code. */
-int admin_run(struct store *s, int argc, char *const argv[], FILE *out, FILE *errout);
+/* Runs argv[0] with its arguments against s, whose sources cfg describes (borrowed);
+ * returns the exit code. */
+int admin_run(struct store *s, const struct config *cfg, int argc, char *const argv[], FILE *out,
+              FILE *errout);
 
 #endif

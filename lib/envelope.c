@@ -451,6 +451,21 @@ void envelope_headers(const struct envelope *e, struct headers *out)
     }
 }
 
+size_t envelope_drop_credentials(struct envelope *e, const char *secret_header)
+{
+    json_t *headers = json_object_get(json_object_get(e->root, "request"), "headers");
+    size_t dropped = 0;
+
+    for (size_t i = json_array_size(headers); i-- > 0;) {
+        const char *name = json_string_value(json_array_get(json_array_get(headers, i), 0));
+
+        if (name != NULL && headers_is_credential(name, secret_header) &&
+            json_array_remove(headers, i) == 0)
+            dropped++;
+    }
+    return dropped;
+}
+
 int envelope_routed(const struct envelope *e)
 {
     return json_object_get(e->root, "deliveries") != NULL;

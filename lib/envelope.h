@@ -81,6 +81,11 @@ int envelope_body(const struct envelope *e, unsigned char **body, size_t *len,
 /* Appends the original request headers, in order, to out. */
 void envelope_headers(const struct envelope *e, struct headers *out);
 
+/* Removes the request's credentials (headers_is_credential, with the source's
+ * secret_header, NULL when none) from e: an envelope stored before intake left them
+ * out still holds them. Returns how many headers were removed. */
+size_t envelope_drop_credentials(struct envelope *e, const char *secret_header);
+
 /*
  * Delivery state, per destination (DESIGN.md "Destinations and filters"):
  *

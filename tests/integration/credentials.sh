@@ -65,7 +65,8 @@ shown=$(HOOKSPOOL_CONFIG=$T/config.json "$DRAIN" show pending/github/g-1 2>>"$T/
 contains "signature source: the provider's signature is kept" "sha256=$sig" "$shown"
 no_secret_in "signature source: Authorization not kept" "$shown"
 
-# An envelope as an earlier handler stored it, credentials included: delivery drops them.
+# An envelope as an earlier handler stored it, credentials included: show, delivery and
+# the state the drain writes next drop them.
 received=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
 cat >"$T/spool/pending/gitlab/old-1" <<JSON
 {"v": 1, "source": "gitlab", "key": "old-1", "received_at": "$received",
@@ -76,8 +77,12 @@ cat >"$T/spool/pending/gitlab/old-1" <<JSON
                ["Cookie", "s=cookie-secret-value"], ["X-Gitlab-Event", "Push Hook"]]},
  "body": "{}", "body_encoding": "utf8"}
 JSON
+shown=$(HOOKSPOOL_CONFIG=$T/config.json "$DRAIN" show pending/gitlab/old-1 2>>"$T/show.log")
+contains "old envelope: show prints the other headers" "Push Hook" "$shown"
+no_secret_in "old envelope: show prints no credential" "$shown"
 HOOKSPOOL_CONFIG=$T/config.json "$DRAIN" --once 2>>"$T/drain.log"
 is "old envelope: drained" 0 "$?"
+no_secret_in "old envelope: its done/ holds no credential" "$(cat "$T/spool/done/gitlab/old-1")"
 rec=$(cat "$REC"/* 2>/dev/null)
 is "old envelope: delivered with the new one" 2 "$(python3 "$DEST_PY" count "$REC")"
 contains "old envelope: other headers delivered" "Push Hook" "$rec"

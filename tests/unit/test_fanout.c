@@ -385,7 +385,7 @@ static int admin(struct fixture *fx, char **out, int argc, ...)
     for (int i = 0; i < argc; i++)
         argv[i] = xstrdup(va_arg(ap, const char *));
     va_end(ap);
-    rc = admin_run(fx->store, argc, argv, f, sink);
+    rc = admin_run(fx->store, fx->cfg, argc, argv, f, sink);
     fclose(f);
     fclose(sink);
     for (int i = 0; i < argc; i++)

@@ -637,7 +637,7 @@ static void replay_every_call_fails_in_turn(void **state)
             }
             start = store_calls(fx->store);
             store_fail_after(fx->store, n, counts[k]);
-            rc = admin_run(fx->store, 4, argv, sink, sink);
+            rc = admin_run(fx->store, fx->cfg, 4, argv, sink, sink);
             store_fail_after(fx->store, -1, 0);
             /* The first round fails nothing and measures the sweep. */
             if (n < 0) {
@@ -659,7 +659,7 @@ static void replay_every_call_fails_in_turn(void **state)
                 free(dead);
                 free(pending);
             }
-            assert_int_equal(admin_run(fx->store, 4, argv, sink, sink), 0);
+            assert_int_equal(admin_run(fx->store, fx->cfg, 4, argv, sink, sink), 0);
             spool_files(fx, &files);
             assert_int_equal(files.n, 2 * SEEDED);
             for (int i = 1; i <= SEEDED; i++) {
@@ -739,7 +739,7 @@ static void replay_done_while_draining_loses_nothing(void **state)
         assert_int_equal(pthread_create(&l.thread, NULL, drain_loop_main, &l), 0);
         while (atomic_load(&l.passes) == 0)
             usleep(1000);
-        assert_int_equal(admin_run(fx->store, 4, argv, sink, sink), 0);
+        assert_int_equal(admin_run(fx->store, fx->cfg, 4, argv, sink, sink), 0);
         l.stop = 1;
         pthread_join(l.thread, NULL);
         assert_int_equal(atomic_load(&l.failed), 0);

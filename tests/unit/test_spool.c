@@ -406,7 +406,7 @@ static int replay(struct fixture *fx, const char *object, long fail_from)
 
     assert_non_null(sink);
     store_fail_after(fx->store, fail_from, -1);
-    rc = admin_run(fx->store, 2, argv, sink, sink);
+    rc = admin_run(fx->store, fx->cfg, 2, argv, sink, sink);
     store_fail_after(fx->store, -1, 0);
     fclose(sink);
     free(a1);
