@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every libFuzzer target over its seeds plus a few seconds of new inputs:
 # the parsers of untrusted input (signatures, config, envelope, keys, JSON
-# pointers) must not crash, leak or trip a sanitizer. `make fuzz` runs longer.
+# text and pointers) must not crash, leak or trip a sanitizer. `make fuzz` runs
+# longer. The targets are those of tests/fuzz/, not whatever build-fuzz/ holds.
 . "$(dirname "$0")/../lib.sh"
 SECONDS_EACH=${FUZZ_SMOKE_SECONDS:-5}
 
@@ -11,8 +12,9 @@ if ! make -C "$HS_TOP" --no-print-directory fuzz-build >"$T/build.log" 2>&1; the
     exit
 fi
 ok "fuzz targets build"
-for f in "$HS_TOP"/build-fuzz/fuzz_*; do
-    name=$(basename "$f")
+for src in "$HS_TOP"/tests/fuzz/fuzz_*.c; do
+    name=$(basename "$src" .c)
+    f=$HS_TOP/build-fuzz/$name
     mkdir -p "$T/corpus/$name"
     if "$f" -max_total_time="$SECONDS_EACH" -max_len=65536 "$T/corpus/$name" \
         "$HS_TOP/tests/fuzz/seeds/$name" >"$T/$name.log" 2>&1; then
