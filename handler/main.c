@@ -139,12 +139,18 @@ static const char *reason_phrase(int status)
     switch (status) {
     case 200:
         return "OK";
+    case 201:
+        return "Created";
     case 202:
         return "Accepted";
+    case 204:
+        return "No Content";
     case 400:
         return "Bad Request";
     case 401:
         return "Unauthorized";
+    case 403:
+        return "Forbidden";
     case 404:
         return "Not Found";
     case 405:
@@ -153,8 +159,11 @@ static const char *reason_phrase(int status)
         return "Content Too Large";
     case 431:
         return "Request Header Fields Too Large";
-    default:
+    case 503:
         return "Service Unavailable";
+    default:
+        /* A source's own 2xx "response"; nothing else reaches here. */
+        return "Success";
     }
 }
 
@@ -185,14 +194,19 @@ static void serve_one(struct intake *in, FCGX_Request *request)
         free(name);
     }
     intake_handle(in, &req, read_fcgi_body, request->in, &resp);
-    FCGX_FPrintF(request->out, "Status: %d %s\r\nContent-Type: application/json\r\n"
-                               "Cache-Control: no-store\r\n",
-                 resp.status, reason_phrase(resp.status));
+    FCGX_FPrintF(request->out, "Status: %d %s\r\nCache-Control: no-store\r\n", resp.status,
+                 reason_phrase(resp.status));
+    /* nosniff on every body: a handshake echoes what the request sent. */
+    if (resp.content_type != NULL)
+        FCGX_FPrintF(request->out, "Content-Type: %s\r\nX-Content-Type-Options: nosniff\r\n",
+                     resp.content_type);
     if (resp.retry_after_s > 0)
         FCGX_FPrintF(request->out, "Retry-After: %d\r\n", resp.retry_after_s);
-    if (resp.allow_post)
-        FCGX_PutS("Allow: POST\r\n", request->out);
-    FCGX_FPrintF(request->out, "\r\n%s\n", resp.body);
+    if (resp.allow != NULL)
+        FCGX_FPrintF(request->out, "Allow: %s\r\n", resp.allow);
+    FCGX_PutS("\r\n", request->out);
+    if (resp.body_len > 0)
+        FCGX_PutStr(resp.body, (int)resp.body_len, request->out);
     intake_response_free(&resp);
     headers_free(&req.headers);
     free(path);

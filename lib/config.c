@@ -44,6 +44,9 @@
 #define CONCURRENCY_LIMIT 1024
 #define BREAKER_FAILURES_LIMIT 1000000
 #define BREAKER_PAUSE_S_LIMIT (24L * 3600)
+#define RESPONSE_BODY_LIMIT (64L * 1024)
+#define CONTENT_TYPE_LIMIT 256
+#define RESPONSE_DEFAULT_CONTENT_TYPE "text/plain; charset=utf-8"
 #define WHSEC_PREFIX "whsec_"
 
 /* get_string() flags */
@@ -57,7 +60,8 @@ static const char *const TOP_KEYS[] = {"store",   "max_backlog", "backlog_stale_
 static const char *const STORE_KEYS[] = {"url",        "access_key",    "secret_key",
                                          "timeout_ms", "session_token", NULL};
 static const char *const SOURCE_KEYS[] = {"name", "path", "max_body", "require_json", "verify",
-                                          "idempotency", "destination", "destinations", NULL};
+                                          "idempotency", "destination", "destinations",
+                                          "response", NULL};
 static const char *const VERIFY_KEYS[] = {"scheme", "secrets", "tolerance_s", "header",
                                           "algorithm", "encoding", "prefix", "public_key",
                                           "public_url", "verify_token", NULL};
@@ -70,6 +74,7 @@ static const char *const DESTINATION_KEYS[] = {"url", "timeout_ms", "connect_tim
 static const char *const NAMED_DESTINATION_KEYS[] = {
     "name", "url", "timeout_ms", "connect_timeout_ms", "sign", "max_per_second",
     "breaker_failures", "breaker_pause_s", "schedule_s", "filter", NULL};
+static const char *const RESPONSE_KEYS[] = {"status", "body", "content_type", NULL};
 static const char *const SIGN_KEYS[] = {"scheme", "secret", NULL};
 static const char *const DRAIN_KEYS[] = {"concurrency", "poll_ms", "schedule_s", NULL};
 static const char *const HANDLER_KEYS[] = {"read_timeout_ms", NULL};
@@ -968,6 +973,64 @@ static int path_char_valid(unsigned char c)
     return c > 0x20 && c < 0x7f && c != '?' && c != '#';
 }
 
+/*
+ * "response": {"status": 2xx, "body": "...", "content_type": "..."}. Only a success
+ * can be configured (refusals keep their JSON errors); a 204 or 205 carries no body;
+ * the content type becomes a header, so it is printable ASCII without line breaks.
+ */
+static int load_response(json_t *src, const char *base, struct response_config *rc,
+                         struct error *err)
+{
+    json_t *obj = json_object_get(src, "response");
+    char rbase[FIELD_MAX];
+    char field[FIELD_MAX];
+    const char *body;
+    const char *type;
+    long status;
+
+    if (obj == NULL)
+        return 0;
+    field_join(rbase, base, "response");
+    if (check_object(obj, rbase, err) != 0 || check_keys(obj, rbase, RESPONSE_KEYS, err) != 0)
+        return -1;
+    field_join(field, rbase, "status");
+    if (json_object_get(obj, "status") == NULL)
+        return fail(err, field, "missing");
+    if (get_long(obj, rbase, "status", 200, 299, 0, &status, err) != 0)
+        return fail(err, field, "must be a success status, 200 to 299");
+    if (get_string(obj, rbase, "body", STR_EMPTY_OK, &body, err) != 0 ||
+        get_string(obj, rbase, "content_type", 0, &type, err) != 0)
+        return -1;
+    if (body != NULL) {
+        size_t len = json_string_length(json_object_get(obj, "body"));
+
+        field_join(field, rbase, "body");
+        if (status == 204 || status == 205)
+            return fail(err, field, "a %ld answer has no body", status);
+        if ((long)len > RESPONSE_BODY_LIMIT)
+            return fail(err, field, "%zu bytes is over the limit of %ld", len,
+                        RESPONSE_BODY_LIMIT);
+        rc->body = xmalloc(len + 1);
+        memcpy(rc->body, body, len + 1);
+        rc->body_len = len;
+    }
+    if (type != NULL) {
+        field_join(field, rbase, "content_type");
+        if (body == NULL)
+            return fail(err, field, "is only for an answer with a body");
+        if (strlen(type) > CONTENT_TYPE_LIMIT)
+            return fail(err, field, "is over %d characters", CONTENT_TYPE_LIMIT);
+        for (const char *p = type; *p != '\0'; p++) {
+            if (*p < 0x20 || *p > 0x7e)
+                return fail(err, field, "must be printable ASCII on one line");
+        }
+    }
+    rc->status = (int)status;
+    if (body != NULL)
+        rc->content_type = xstrdup(type != NULL ? type : RESPONSE_DEFAULT_CONTENT_TYPE);
+    return 0;
+}
+
 static int load_source(json_t *src, const char *base, struct source_config *sc,
                        struct error *err)
 {
@@ -1009,6 +1072,8 @@ static int load_source(json_t *src, const char *base, struct source_config *sc,
     if (load_verify(src, base, &sc->verify, err) != 0)
         return -1;
     if (load_idempotency(src, base, sc, err) != 0)
+        return -1;
+    if (load_response(src, base, &sc->response, err) != 0)
         return -1;
     return load_destinations(src, base, sc, err);
 }
@@ -1241,6 +1306,8 @@ static void source_free(struct source_config *sc)
         free(sc->idempotency.headers[i]);
     free(sc->idempotency.headers);
     free(sc->idempotency.json_pointer);
+    free(sc->response.body);
+    free(sc->response.content_type);
     for (size_t i = 0; i < sc->n_destinations; i++) {
         free(sc->destinations[i].name);
         free(sc->destinations[i].url);

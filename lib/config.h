@@ -117,6 +117,15 @@ struct destination_config {
     struct filter *filter;  /* "filter" (owned); NULL: every webhook */
 };
 
+/* "response": the answer to an accepted webhook, in place of 202 and its JSON body. */
+struct response_config {
+    int status;             /* 200..299; 0: not set, the default answer */
+    char *body;             /* "body", NULL when absent; may be empty */
+    size_t body_len;
+    char *content_type;     /* "content_type" (default "text/plain; charset=utf-8" with a
+                               body); NULL without a body */
+};
+
 struct source_config {
     char *name;             /* [a-z0-9_-]{1,64}, unique */
     char *path;             /* request path, e.g. "/hooks/github", unique */
@@ -127,6 +136,7 @@ struct source_config {
     struct destination_config *destinations; /* "destinations", in config order, or the one
                                                 "destination" */
     size_t n_destinations;  /* 0: none configured, the source's objects wait in the spool */
+    struct response_config response; /* "response", optional */
 };
 
 struct store_config {

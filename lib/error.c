@@ -72,6 +72,8 @@ const char *error_code_name(enum error_code code)
         return "permanent";
     case HS_ERR_METHOD:
         return "method";
+    case HS_ERR_FORBIDDEN:
+        return "forbidden";
     }
     return "unknown";
 }

@@ -22,6 +22,7 @@ enum error_code {
     HS_ERR_NOT_FOUND = 6, /* the object or thing asked for does not exist */
     HS_ERR_PERMANENT = 7, /* a dependency refused for good (access denied, ...) */
     HS_ERR_METHOD = 8,    /* request method not allowed: 405 */
+    HS_ERR_FORBIDDEN = 9, /* a handshake's token does not match: 403 */
 };
 
 #define ERROR_MSG_MAX 512

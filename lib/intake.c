@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "envelope.h"
+#include "handshake.h"
 #include "jsontext.h"
 #include "key.h"
 #include "log.h"
@@ -24,12 +25,15 @@
 #define RETRY_AFTER_STORE_S 5
 #define RETRY_AFTER_BACKLOG_S 30
 #define READ_CHUNK 65536
+#define JSON_CONTENT_TYPE "application/json"
 
 struct intake_result {
     const struct source_config *source;
     char *raw_key;      /* owned; may contain any bytes */
     size_t raw_key_len;
     char *encoded_key;  /* owned */
+    int is_handshake;   /* 1: answered by handshake, nothing stored */
+    struct handshake_answer handshake;
 };
 
 void intake_init(struct intake *in, const struct config *cfg, struct store *store)
@@ -221,8 +225,12 @@ static int intake_run(struct intake *in, const struct intake_request *req,
     char object[KEY_OBJECT_MAX + 1];
     char *envelope = NULL;
     size_t envelope_len = 0;
+    struct sig_request sreq;
+    int64_t now_s;
     size_t head;
     long backlog;
+    int get_handshake;
+    int handshake;
     int rc = -1;
 
     buf_init(&body, 0);
@@ -233,7 +241,8 @@ static int intake_run(struct intake *in, const struct intake_request *req,
         goto out;
     }
     r->source = src;
-    if (strcmp(req->method, "POST") != 0) {
+    get_handshake = strcmp(req->method, "GET") == 0 && handshake_allows_get(&src->verify);
+    if (strcmp(req->method, "POST") != 0 && !get_handshake) {
         error_set(err, HS_ERR_METHOD, "method_not_allowed",
                   "method %s is not allowed; webhooks are POSTed", req->method);
         goto out;
@@ -245,14 +254,30 @@ static int intake_run(struct intake *in, const struct intake_request *req,
                   ENVELOPE_HEAD_MAX);
         goto out;
     }
+    if (get_handshake) {
+        /* Unsigned by every provider that sends one; nothing of the request is read or kept. */
+        if (handshake_answer_get(&src->verify, req->query, &r->handshake, err) != 0)
+            goto out;
+        r->is_handshake = 1;
+        rc = 0;
+        goto out;
+    }
     buf_init(&body, src->max_body + 1);
     if (read_capped_body(src, req, read_body, ctx, &body, err) != 0)
         goto out;
-    if (sig_verify(&src->verify,
-                   &(struct sig_request){req->method, req->query, &req->headers, body.data,
-                                         body.len},
-                   clock_now_ms() / 1000, err) != 0)
+    sreq = (struct sig_request){req->method, req->query, &req->headers, body.data, body.len};
+    now_s = clock_now_ms() / 1000;
+    if (sig_verify(&src->verify, &sreq, now_s, err) != 0)
         goto out;
+    /* A verified handshake is answered here and goes no further: never stored. */
+    handshake = handshake_answer_post(&src->verify, &sreq, now_s, &r->handshake, err);
+    if (handshake < 0)
+        goto out;
+    if (handshake == 1) {
+        r->is_handshake = 1;
+        rc = 0;
+        goto out;
+    }
     if (src->require_json &&
         jsontext_validate(body.data != NULL ? body.data : "", body.len, err) != 0)
         goto out;
@@ -304,8 +329,9 @@ static json_t *json_text(const char *s)
     return v != NULL ? v : json_string("(request text that is not utf-8)");
 }
 
-static char *json_answer(const char *k1, const char *v1, const char *k2, const char *v2,
-                         const char *k3, const char *v3)
+/* A JSON answer of two or three string members, one line with its newline. */
+static void json_answer(struct intake_response *resp, const char *k1, const char *v1,
+                        const char *k2, const char *v2, const char *k3, const char *v3)
 {
     json_t *obj = json_object();
     char *text;
@@ -316,11 +342,15 @@ static char *json_answer(const char *k1, const char *v1, const char *k2, const c
         json_object_set_new(obj, k3, json_text(v3));
     text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(obj);
-    return text;
+    resp->content_type = JSON_CONTENT_TYPE;
+    resp->body = xasprintf("%s\n", text);
+    resp->body_len = strlen(resp->body);
+    free(text);
 }
 
 /* The one place where error codes become HTTP answers. */
-static void answer_refusal(const struct error *err, struct intake_response *resp)
+static void answer_refusal(const struct error *err, const struct source_config *source,
+                           struct intake_response *resp)
 {
     switch (err->code) {
     case HS_ERR_NOT_FOUND:
@@ -328,7 +358,11 @@ static void answer_refusal(const struct error *err, struct intake_response *resp
         break;
     case HS_ERR_METHOD:
         resp->status = 405;
-        resp->allow_post = 1;
+        resp->allow = source != NULL && handshake_allows_get(&source->verify) ? "GET, POST"
+                                                                               : "POST";
+        break;
+    case HS_ERR_FORBIDDEN:
+        resp->status = 403;
         break;
     case HS_ERR_TOO_LARGE:
         resp->status = strcmp(err->tag, "headers_too_large") == 0 ? 431 : 413;
@@ -348,8 +382,28 @@ static void answer_refusal(const struct error *err, struct intake_response *resp
             strcmp(err->tag, "backlog_full") == 0 ? RETRY_AFTER_BACKLOG_S : RETRY_AFTER_STORE_S;
         break;
     }
-    resp->body = json_answer("error", err->msg, "code", err->tag[0] != '\0' ? err->tag : "error",
-                             NULL, NULL);
+    json_answer(resp, "error", err->msg, "code", err->tag[0] != '\0' ? err->tag : "error", NULL,
+                NULL);
+}
+
+/* 202 with JSON, or the source's own "response" (status, and a body when it sets one). */
+static void answer_accepted(const struct intake_result *r, struct intake_response *resp)
+{
+    const struct response_config *custom = &r->source->response;
+
+    if (custom->status == 0) {
+        resp->status = 202;
+        json_answer(resp, "status", "accepted", "source", r->source->name, "key",
+                    r->encoded_key);
+        return;
+    }
+    resp->status = custom->status;
+    if (custom->body != NULL) {
+        resp->content_type = custom->content_type;
+        resp->body = xmalloc(custom->body_len + 1);
+        memcpy(resp->body, custom->body, custom->body_len + 1);
+        resp->body_len = custom->body_len;
+    }
 }
 
 /* A one-key listing, not a HEAD: a HEAD cannot tell a missing bucket from a missing key. */
@@ -362,43 +416,53 @@ static void answer_health(struct intake *in, struct intake_response *resp)
     if (store_list(in->store, "_stats/", NULL, 1, &page, &err) == 0) {
         store_page_free(&page);
         resp->status = 200;
-        resp->body = json_answer("status", "ok", "store", store_describe(in->store), NULL, NULL);
+        json_answer(resp, "status", "ok", "store", store_describe(in->store), NULL, NULL);
         return;
     }
     log_error("health_store_unavailable", err.msg);
     resp->status = 503;
     resp->retry_after_s = RETRY_AFTER_STORE_S;
-    resp->body = json_answer("error", err.msg, "code", "store_unavailable", NULL, NULL);
+    json_answer(resp, "error", err.msg, "code", "store_unavailable", NULL, NULL);
 }
 
 void intake_handle(struct intake *in, const struct intake_request *req,
                    intake_read_fn read_body, void *read_ctx, struct intake_response *resp)
 {
     int64_t started = clock_mono_ms();
-    struct intake_result r = {NULL, NULL, 0, NULL};
+    struct intake_result r;
     struct log_fields f = LOG_FIELDS_INIT;
+    const char *event;
     struct error err;
 
     memset(resp, 0, sizeof(*resp));
+    memset(&r, 0, sizeof(r));
     error_clear(&err);
     if (is_health_path(in->cfg, req->path) && strcmp(req->method, "POST") != 0) {
         answer_health(in, resp);
         return;
     }
-    if (intake_run(in, req, read_body, read_ctx, &r, &err) == 0) {
-        resp->status = 202;
-        resp->body = json_answer("status", "accepted", "source", r.source->name, "key",
-                                 r.encoded_key);
-    } else {
-        answer_refusal(&err, resp);
+    if (intake_run(in, req, read_body, read_ctx, &r, &err) != 0) {
+        answer_refusal(&err, r.source, resp);
         f.error = err.msg;
+        event = "refused";
+    } else if (r.is_handshake) {
+        resp->status = r.handshake.status;
+        resp->content_type = r.handshake.content_type;
+        resp->body = r.handshake.body;
+        resp->body_len = r.handshake.body_len;
+        r.handshake.body = NULL;
+        f.detail = r.handshake.kind;
+        event = "handshake";
+    } else {
+        answer_accepted(&r, resp);
+        event = "accepted";
     }
     f.source = r.source != NULL ? r.source->name : NULL;
     f.key = r.encoded_key;
     f.status = resp->status;
     f.latency_ms = clock_mono_ms() - started;
-    log_event(resp->status < 500 ? LOG_INFO : LOG_WARN, resp->status == 202 ? "accepted" : "refused",
-              &f);
+    log_event(resp->status < 500 ? LOG_INFO : LOG_WARN, event, &f);
+    handshake_answer_free(&r.handshake);
     free(r.raw_key);
     free(r.encoded_key);
 }
@@ -407,4 +471,5 @@ void intake_response_free(struct intake_response *resp)
 {
     free(resp->body);
     resp->body = NULL;
+    resp->body_len = 0;
 }

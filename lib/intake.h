@@ -4,8 +4,11 @@
  * route -> method -> size -> signature -> JSON -> idempotency key ->
  * back pressure -> write pending/SOURCE/KEY -> answer, in DESIGN.md's
  * order. Every refusal is a JSON body {"error", "code"} and writes nothing;
- * 2xx only after the store confirmed the write. handler/main.c adapts
- * FastCGI to this; tests drive it directly.
+ * 2xx only after the store confirmed the write, answered 202 with JSON or
+ * as the source's "response" says. A provider's handshake (handshake.h) is
+ * answered at the signature step, in the provider's format, and writes
+ * nothing: a GET reaches a source only when its scheme has a GET handshake.
+ * handler/main.c adapts FastCGI to this; tests drive it directly.
  */
 #ifndef HS_INTAKE_H
 #define HS_INTAKE_H
@@ -39,9 +42,12 @@ typedef ssize_t (*intake_read_fn)(void *ctx, void *buf, size_t n);
 
 struct intake_response {
     int status;
-    int retry_after_s;       /* > 0: send Retry-After */
-    int allow_post;          /* 1: send Allow: POST (405) */
-    char *body;              /* JSON, owned; freed by intake_response_free */
+    int retry_after_s;        /* > 0: send Retry-After */
+    const char *allow;        /* static; the Allow header of a 405, else NULL */
+    const char *content_type; /* static or the config's; NULL when there is no body (204) */
+    char *body;               /* owned, exactly body_len bytes (NUL-terminated too); NULL
+                                 with no body; freed by intake_response_free */
+    size_t body_len;
 };
 
 void intake_init(struct intake *in, const struct config *cfg, struct store *store);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every libFuzzer target over its seeds plus a few seconds of new inputs:
-# the parsers of untrusted input (signatures, config, envelope, keys, JSON
+# the parsers of untrusted input (signatures, handshakes, config, envelope, keys, JSON
 # text and pointers) must not crash, leak or trip a sanitizer. `make fuzz` runs
 # longer. The targets are those of tests/fuzz/, not whatever build-fuzz/ holds.
 . "$(dirname "$0")/../lib.sh"

@@ -653,7 +653,7 @@ static const struct bad_case BAD_CASES[] = {
      "drain, handler)"},
     {"unknown source key", ONE(NONE ", " IDEM ", 'max_bdy': 5"),
      "sources[0].max_bdy: unknown key (expected one of: name, path, max_body, require_json, "
-     "verify, idempotency, destination, destinations)"},
+     "verify, idempotency, destination, destinations, response)"},
     {"negative timeout", WITH_STORE("{'url': 'file:///spool', 'timeout_ms': -1}"),
      "store.timeout_ms: must be between 1 and 86400000"},
     {"timeout not an integer", WITH_STORE("{'url': 'file:///spool', 'timeout_ms': 1.5}"),
@@ -872,6 +872,29 @@ static const struct bad_case BAD_CASES[] = {
     {"unknown store key", WITH_STORE("{'url': 'file:///spool', 'bucket': 'x'}"),
      "store.bucket: unknown key (expected one of: url, access_key, secret_key, timeout_ms, "
      "session_token)"},
+    {"response without status", ONE(NONE ", " IDEM ", 'response': {'body': 'ok'}"),
+     "sources[0].response.status: missing"},
+    {"response status not 2xx", ONE(NONE ", " IDEM ", 'response': {'status': 400}"),
+     "sources[0].response.status: must be a success status, 200 to 299"},
+    {"response status not a number", ONE(NONE ", " IDEM ", 'response': {'status': '200'}"),
+     "sources[0].response.status: must be a success status, 200 to 299"},
+    {"response 204 with a body",
+     ONE(NONE ", " IDEM ", 'response': {'status': 204, 'body': 'x'}"),
+     "sources[0].response.body: a 204 answer has no body"},
+    {"response body not a string",
+     ONE(NONE ", " IDEM ", 'response': {'status': 200, 'body': {}}"),
+     "sources[0].response.body: must be a string"},
+    {"response content_type without a body",
+     ONE(NONE ", " IDEM ", 'response': {'status': 200, 'content_type': 'text/plain'}"),
+     "sources[0].response.content_type: is only for an answer with a body"},
+    {"response content_type with a line break",
+     ONE(NONE ", " IDEM ", 'response': {'status': 200, 'body': 'ok',"
+              " 'content_type': 'text/plain\\r\\nSet-Cookie: a=b'}"),
+     "sources[0].response.content_type: must be printable ASCII on one line"},
+    {"response unknown key", ONE(NONE ", " IDEM ", 'response': {'status': 200, 'code': 1}"),
+     "sources[0].response.code: unknown key (expected one of: status, body, content_type)"},
+    {"response not an object", ONE(NONE ", " IDEM ", 'response': 200"),
+     "sources[0].response: must be an object"},
     {"syntax error in memory", "{'store': }", "config:1:11: unexpected token"},
     /* jansson quotes the token it stopped at: here a literal secret, which must not be
      * logged. */
@@ -881,6 +904,31 @@ static const struct bad_case BAD_CASES[] = {
     {"literal secret without quotes",
      VERIFY("{'scheme': 'github', 'secrets': [Tr0ub4dor]}"), "config:1:121: invalid token"},
 };
+
+/* "response": a source's own answer to accepted webhooks, with its defaults. */
+static void test_response(void **state)
+{
+    struct config *cfg = parse_ok(
+        "{" STORE ", 'sources': ["
+        "  {'name': 'a', 'path': '/a', " NONE ", " IDEM ","
+        "   'response': {'status': 200, 'body': 'ok', 'content_type': 'application/xml'}},"
+        "  {'name': 'b', 'path': '/b', " NONE ", " IDEM ", 'response': {'status': 200, 'body': ''}},"
+        "  {'name': 'c', 'path': '/c', " NONE ", " IDEM ", 'response': {'status': 204}},"
+        "  {'name': 'd', 'path': '/d', " NONE ", " IDEM "}]}");
+
+    (void)state;
+    assert_int_equal(cfg->sources[0].response.status, 200);
+    assert_string_equal(cfg->sources[0].response.body, "ok");
+    assert_int_equal(cfg->sources[0].response.body_len, 2);
+    assert_string_equal(cfg->sources[0].response.content_type, "application/xml");
+    assert_string_equal(cfg->sources[1].response.body, "");
+    assert_string_equal(cfg->sources[1].response.content_type, "text/plain; charset=utf-8");
+    assert_int_equal(cfg->sources[2].response.status, 204);
+    assert_null(cfg->sources[2].response.body);
+    assert_null(cfg->sources[2].response.content_type);
+    assert_int_equal(cfg->sources[3].response.status, 0);
+    config_free(cfg);
+}
 
 /* Several destinations: names, filters, per-destination limits and schedules; the
  * one-destination shorthand is "default". */
@@ -955,6 +1003,7 @@ int main(void)
         cmocka_unit_test(test_config_path),    cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_provider_schemes), cmocka_unit_test(test_every_scheme_name),
         cmocka_unit_test(test_destinations),
+        cmocka_unit_test(test_response),
     };
     struct CMUnitTest tests[ARRAY_LEN(fixed) + ARRAY_LEN(LOAD_CASES) + ARRAY_LEN(BAD_CASES)];
     size_t n = 0;

@@ -2,7 +2,9 @@
  * The handler pipeline without FastCGI: each refusal's status and JSON code,
  * that a refusal writes nothing, that reading stops at max_body + 1 bytes,
  * hostile idempotency keys staying inside pending/SOURCE/, back pressure,
- * and a failing store answering 503 with Retry-After, whatever it failed with.
+ * and a failing store answering 503 with Retry-After, whatever it failed with;
+ * providers' handshakes (GET and POST) answered in their formats, verified
+ * first, and writing nothing; sources' own answers to accepted webhooks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -20,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backlog.h"
@@ -28,6 +32,7 @@
 #include "config.h"
 #include "digest.h"
 #include "envelope.h"
+#include "handshake.h"
 #include "intake.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -130,7 +135,7 @@ struct call {
     const char *body;
     size_t body_len;
     long content_length; /* -2: the body's length */
-    const char *headers[8]; /* name, value pairs, NULL-terminated */
+    const char *headers[12]; /* name, value pairs, NULL-terminated */
 };
 
 /* fail_read 1: the read after the body fails. */
@@ -161,6 +166,29 @@ static void call_intake(struct fixture *fx, const struct call *c, struct intake_
                         struct body_reader *reader)
 {
     call_intake_reading(fx, c, resp, reader, 0);
+}
+
+/* The same with a query string. */
+static void call_intake_query(struct fixture *fx, const struct call *c, const char *query,
+                              struct intake_response *resp, struct body_reader *reader)
+{
+    struct intake_request req;
+
+    req.method = c->method;
+    req.path = c->path;
+    req.query = query;
+    req.remote_addr = "127.0.0.1";
+    req.content_length = c->content_length == -2 ? (long)c->body_len : c->content_length;
+    headers_init(&req.headers);
+    for (int i = 0; c->headers[i] != NULL; i += 2)
+        headers_add(&req.headers, c->headers[i], c->headers[i + 1]);
+    reader->data = c->body;
+    reader->len = c->body_len;
+    reader->pos = 0;
+    reader->total_read = 0;
+    reader->fail_at_end = 0;
+    intake_handle(&fx->in, &req, read_body, reader, resp);
+    headers_free(&req.headers);
 }
 
 static char *github_signature(const char *body, size_t len)
@@ -242,7 +270,7 @@ static void test_refusals_write_nothing(void **state)
             fail_msg("%s: status %d, want %d (%s)", cases[i].name, resp.status, cases[i].status,
                      resp.body);
         assert_string_equal(answer_code(&resp), cases[i].code);
-        assert_int_equal(resp.allow_post, cases[i].status == 405);
+        assert_int_equal(resp.allow != NULL, cases[i].status == 405);
         assert_true(reader.total_read <= 1001);
         intake_response_free(&resp);
     }
@@ -800,6 +828,435 @@ static void test_backlog_read_and_write_share_one_deadline(void **state)
     pthread_join(srv.thread, NULL);
 }
 
+
+/* --- handshakes --- */
+
+#define OLD_SECRET "rotated-out"
+#define VERIFY_TOKEN "meta-t0ken"
+
+struct handshake_fixture {
+    struct fixture base;
+    EVP_PKEY *discord_key;
+};
+
+static char *hex_hmac(const char *secret, const void *msg, size_t len)
+{
+    unsigned char mac[DIGEST_MAX];
+    size_t n = digest_hmac(DIGEST_SHA256, secret, strlen(secret), msg, len, mac);
+
+    assert_true(n > 0);
+    return codec_hex_encode(mac, n);
+}
+
+static int setup_handshakes(void **state)
+{
+    struct handshake_fixture *hx = xcalloc(1, sizeof(*hx));
+    struct fixture *fx = &hx->base;
+    EVP_PKEY_CTX *kctx = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
+    unsigned char pub[32];
+    size_t pub_len = sizeof(pub);
+    char *pub_hex;
+    char *text;
+    struct error err;
+
+    assert_non_null(kctx);
+    assert_int_equal(EVP_PKEY_keygen_init(kctx), 1);
+    assert_int_equal(EVP_PKEY_keygen(kctx, &hx->discord_key), 1);
+    EVP_PKEY_CTX_free(kctx);
+    assert_int_equal(EVP_PKEY_get_raw_public_key(hx->discord_key, pub, &pub_len), 1);
+    pub_hex = codec_hex_encode(pub, pub_len);
+    strcpy(fx->dir, "/tmp/hookspool-handshake.XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+#define HS_SOURCE(name, verify)                                                                   \
+    "{\"name\": \"" name "\", \"path\": \"/hooks/" name "\", \"verify\": " verify ","              \
+    " \"idempotency\": {\"header\": \"X-Id\", \"fallback\": \"body_sha256\"}}"
+    text = xasprintf(
+        "{\"store\": {\"url\": \"file://%s\"}, \"sources\": ["
+        HS_SOURCE("slack", "{\"scheme\": \"slack\", \"secrets\": [\"" SECRET "\"]}") ","
+        HS_SOURCE("zoom", "{\"scheme\": \"zoom\", \"secrets\": [\"" OLD_SECRET "\", \"" SECRET
+                          "\"]}") ","
+        HS_SOURCE("twitch", "{\"scheme\": \"twitch\", \"secrets\": [\"" SECRET "\"]}") ","
+        HS_SOURCE("meta", "{\"scheme\": \"meta\", \"secrets\": [\"" SECRET "\"],"
+                          " \"verify_token\": \"" VERIFY_TOKEN "\"}") ","
+        HS_SOURCE("twitter", "{\"scheme\": \"twitter\", \"secrets\": [\"" SECRET "\"]}") ","
+        HS_SOURCE("dropbox", "{\"scheme\": \"dropbox\", \"secrets\": [\"" SECRET "\"]}") ","
+        HS_SOURCE("github", "{\"scheme\": \"github\", \"secrets\": [\"" SECRET "\"]}") ","
+        HS_SOURCE("discord", "{\"scheme\": \"discord\", \"public_key\": \"%s\"}") ","
+        "{\"name\": \"ok\", \"path\": \"/hooks/ok\", \"verify\": {\"scheme\": \"none\"},"
+        " \"idempotency\": {\"header\": \"X-Id\", \"fallback\": \"body_sha256\"},"
+        " \"response\": {\"status\": 200, \"body\": \"ok\\u00e9\", \"content_type\": \"text/x\"}},"
+        "{\"name\": \"empty\", \"path\": \"/hooks/empty\", \"verify\": {\"scheme\": \"github\","
+        " \"secrets\": [\"" SECRET "\"]}, \"idempotency\": {\"header\": \"X-Id\", \"fallback\": \"body_sha256\"},"
+        " \"response\": {\"status\": 204}}]}",
+        fx->dir, pub_hex);
+#undef HS_SOURCE
+    error_clear(&err);
+    fx->cfg = config_parse(text, strlen(text), &err);
+    if (fx->cfg == NULL)
+        fail_msg("config: %s", err.msg);
+    free(text);
+    free(pub_hex);
+    fx->store = store_open(&fx->cfg->store, &err);
+    assert_non_null(fx->store);
+    intake_init(&fx->in, fx->cfg, fx->store);
+    *state = hx;
+    return 0;
+}
+
+static int teardown_handshakes(void **state)
+{
+    struct handshake_fixture *hx = *state;
+    char *cmd = xasprintf("rm -rf '%s'", hx->base.dir);
+
+    store_close(hx->base.store);
+    config_free(hx->base.cfg);
+    EVP_PKEY_free(hx->discord_key);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(hx);
+    return 0;
+}
+
+struct get_case {
+    const char *name;
+    const char *method;
+    const char *path;
+    const char *query;
+    int status;
+    const char *content_type; /* NULL: JSON refusal with code */
+    const char *body;         /* the exact answer, or the refusal's code */
+    const char *allow;
+    size_t len; /* the answer's length when it holds a NUL, else 0 */
+};
+
+/* GET handshakes: decoded, checked, answered without reading a body; every other GET 405. */
+static void test_get_handshakes(void **state)
+{
+    struct handshake_fixture *hx = *state;
+    struct fixture *fx = &hx->base;
+    char long_query[HANDSHAKE_VALUE_MAX + 64];
+    char *twitter;
+    unsigned char mac[DIGEST_MAX];
+    size_t mac_len;
+    char *b64;
+
+    mac_len = digest_hmac(DIGEST_SHA256, SECRET, strlen(SECRET), "crc/t+k n", 9, mac);
+    b64 = codec_base64_encode(mac, mac_len);
+    twitter = xasprintf("{\"response_token\":\"sha256=%s\"}", b64);
+    free(b64);
+    snprintf(long_query, sizeof(long_query), "challenge=%0*d", HANDSHAKE_VALUE_MAX + 1, 7);
+    {
+        const struct get_case cases[] = {
+            {"meta", "GET", "/hooks/meta",
+             "hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=" VERIFY_TOKEN, 200,
+             "text/plain; charset=utf-8", "1158201444", NULL, 0},
+            {"meta, values URL-decoded", "GET", "/hooks/meta",
+             "hub.verify_token=meta-t0%6Ben&hub.mode=subscribe&hub.challenge=%3Cb%3Ex+y%00z", 200,
+             "text/plain; charset=utf-8", "<b>x y\0z", NULL, 8},
+            {"meta, wrong token", "GET", "/hooks/meta",
+             "hub.mode=subscribe&hub.challenge=1&hub.verify_token=meta-t0ke", 403, NULL,
+             "verify_token_mismatch", NULL, 0},
+            {"meta, no challenge", "GET", "/hooks/meta",
+             "hub.mode=subscribe&hub.verify_token=" VERIFY_TOKEN, 400, NULL,
+             "missing_handshake_parameter", NULL, 0},
+            {"meta, empty challenge", "GET", "/hooks/meta",
+             "hub.mode=subscribe&hub.challenge=&hub.verify_token=" VERIFY_TOKEN, 400, NULL,
+             "missing_handshake_parameter", NULL, 0},
+            {"meta, no query", "GET", "/hooks/meta", "", 400, NULL,
+             "missing_handshake_parameter", NULL, 0},
+            {"meta, challenge twice", "GET", "/hooks/meta",
+             "hub.mode=subscribe&hub.challenge=1&hub.challenge=2&hub.verify_token=" VERIFY_TOKEN,
+             400, NULL, "bad_handshake", NULL, 0},
+            {"meta, not subscribe", "GET", "/hooks/meta",
+             "hub.mode=unsubscribe&hub.challenge=1&hub.verify_token=" VERIFY_TOKEN, 400, NULL,
+             "bad_handshake", NULL, 0},
+            {"meta, bad escape", "GET", "/hooks/meta",
+             "hub.mode=subscribe&hub.challenge=%zz&hub.verify_token=" VERIFY_TOKEN, 400, NULL,
+             "bad_handshake", NULL, 0},
+            {"twitter", "GET", "/hooks/twitter", "crc_token=crc%2Ft%2Bk+n&nonce=1", 200,
+             "application/json", twitter, NULL, 0},
+            {"twitter, no crc_token", "GET", "/hooks/twitter", "nonce=1", 400, NULL,
+             "missing_handshake_parameter", NULL, 0},
+            {"dropbox", "GET", "/hooks/dropbox", "challenge=abc%20def", 200,
+             "text/plain; charset=utf-8", "abc def", NULL, 0},
+            {"dropbox, challenge too long", "GET", "/hooks/dropbox", long_query, 400, NULL,
+             "bad_handshake", NULL, 0},
+            {"GET to a scheme without a GET handshake", "GET", "/hooks/github", "challenge=1", 405,
+             NULL, "method_not_allowed", "POST", 0},
+            {"GET to slack", "GET", "/hooks/slack", "challenge=1", 405, NULL,
+             "method_not_allowed", "POST", 0},
+            {"PUT to meta", "PUT", "/hooks/meta", "", 405, NULL, "method_not_allowed",
+             "GET, POST", 0},
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            const struct get_case *g = &cases[i];
+            struct call c = {g->method, g->path, "{\"x\":1}", 7, -2, {NULL}};
+            struct intake_response resp;
+            struct body_reader reader;
+
+            call_intake_query(fx, &c, g->query, &resp, &reader);
+            if (resp.status != g->status)
+                fail_msg("%s: status %d, want %d (%s)", g->name, resp.status, g->status,
+                         resp.body);
+            if (g->content_type != NULL) {
+                size_t want_len = g->len != 0 ? g->len : strlen(g->body);
+
+                assert_string_equal(resp.content_type, g->content_type);
+                if (resp.body_len != want_len || memcmp(resp.body, g->body, want_len) != 0)
+                    fail_msg("%s: answer '%.*s', want '%s'", g->name, (int)resp.body_len,
+                             resp.body, g->body);
+            } else {
+                assert_string_equal(resp.content_type, "application/json");
+                if (strcmp(answer_code(&resp), g->body) != 0)
+                    fail_msg("%s: code %s, want %s", g->name, answer_code(&resp), g->body);
+            }
+            if (g->allow == NULL)
+                assert_null(resp.allow);
+            else
+                assert_string_equal(resp.allow, g->allow);
+            /* A GET's body is never read, whatever it answers. */
+            assert_int_equal(reader.total_read, 0);
+            intake_response_free(&resp);
+        }
+    }
+    free(twitter);
+    assert_int_equal(count_objects(fx, ""), 0);
+}
+
+static char *slack_signature(const char *secret, long ts, const char *body)
+{
+    char *msg = xasprintf("v0:%ld:%s", ts, body);
+    char *hex = hex_hmac(secret, msg, strlen(msg));
+    char *sig = xasprintf("v0=%s", hex);
+
+    free(msg);
+    free(hex);
+    return sig;
+}
+
+static char *twitch_signature(const char *id, const char *ts, const char *body)
+{
+    char *msg = xasprintf("%s%s%s", id, ts, body);
+    char *hex = hex_hmac(SECRET, msg, strlen(msg));
+    char *sig = xasprintf("sha256=%s", hex);
+
+    free(msg);
+    free(hex);
+    return sig;
+}
+
+static char *discord_signature(EVP_PKEY *key, const char *ts, const char *body)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    char *msg = xasprintf("%s%s", ts, body);
+    unsigned char sig[64];
+    size_t sig_len = sizeof(sig);
+    char *hex;
+
+    assert_int_equal(EVP_DigestSignInit(md, NULL, NULL, NULL, key), 1);
+    assert_int_equal(EVP_DigestSign(md, sig, &sig_len, (unsigned char *)msg, strlen(msg)), 1);
+    hex = codec_hex_encode(sig, sig_len);
+    EVP_MD_CTX_free(md);
+    free(msg);
+    return hex;
+}
+
+/* One signed POST; the answer must be status with exactly body (NULL: none; a code for 4xx). */
+static void post_expect(struct fixture *fx, const char *name, const char *path, const char *body,
+                        const char **headers, int status, const char *content_type,
+                        const char *answer)
+{
+    struct call c = {"POST", path, body, strlen(body), -2, {NULL}};
+    struct intake_response resp;
+    struct body_reader reader;
+
+    for (int i = 0; headers[i] != NULL; i++)
+        c.headers[i] = headers[i];
+    call_intake(fx, &c, &resp, &reader);
+    if (resp.status != status)
+        fail_msg("%s: status %d, want %d (%s)", name, resp.status, status,
+                 resp.body != NULL ? resp.body : "");
+    if (status >= 400) {
+        assert_string_equal(answer_code(&resp), answer);
+    } else if (answer == NULL) {
+        assert_null(resp.content_type);
+        assert_null(resp.body);
+        assert_int_equal(resp.body_len, 0);
+    } else if (content_type != NULL) {
+        assert_string_equal(resp.content_type, content_type);
+        if (resp.body_len != strlen(answer) || memcmp(resp.body, answer, resp.body_len) != 0)
+            fail_msg("%s: answer '%s', want '%s'", name, resp.body, answer);
+    }
+    intake_response_free(&resp);
+}
+
+/* POST handshakes: verified first, answered in the provider's format, never stored. */
+static void test_post_handshakes(void **state)
+{
+    struct handshake_fixture *hx = *state;
+    struct fixture *fx = &hx->base;
+    long now = (long)time(NULL);
+    char ts[32];
+    char rfc3339[32];
+    const char *slack_body =
+        "{\"token\":\"Jhj5dZrVaK7ZwHHjRyZWjbDl\",\"challenge\":"
+        "\"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P\",\"type\":\"url_verification\"}";
+    const char *slack_event = "{\"type\":\"event_callback\",\"event\":{\"type\":\"message\"}}";
+    const char *slack_empty = "{\"type\":\"url_verification\",\"challenge\":\"\"}";
+    const char *zoom_body = "{\"payload\":{\"plainToken\":\"qgg8vlvZRS6UYooatFL8Aw\"},"
+                            "\"event_ts\":1654503849680,\"event\":\"endpoint.url_validation\"}";
+    const char *twitch_body = "{\"challenge\":\"pogchamp-kappa-360noscope-vohiyo\","
+                              "\"subscription\":{\"type\":\"channel.follow\"}}";
+    const char *twitch_nochallenge = "{\"subscription\":{\"type\":\"channel.follow\"}}";
+    const char *discord_ping = "{\"version\":1,\"application_id\":\"1234\",\"type\":0}";
+    const char *discord_interaction = "{\"id\":\"1\",\"token\":\"t\",\"type\":1,\"version\":1}";
+    const char *discord_event =
+        "{\"version\":1,\"application_id\":\"1234\",\"type\":1,"
+        "\"event\":{\"type\":\"APPLICATION_AUTHORIZED\",\"timestamp\":\"2024-10-18T14:42:53Z\"}}";
+    char *sig;
+    char *old_sig;
+    char *expected_token;
+    char *zoom_answer;
+    char *hex;
+    struct tm tm;
+    time_t t = (time_t)now;
+
+    snprintf(ts, sizeof(ts), "%ld", now);
+    gmtime_r(&t, &tm);
+    strftime(rfc3339, sizeof(rfc3339), "%Y-%m-%dT%H:%M:%S.123456789Z", &tm);
+
+    /* Slack: the challenge as text/plain, once the v0 signature holds. */
+    sig = slack_signature(SECRET, now, slack_body);
+    post_expect(fx, "slack url_verification", "/hooks/slack", slack_body,
+                (const char *[]){"X-Slack-Request-Timestamp", ts, "X-Slack-Signature", sig, NULL},
+                200, "text/plain; charset=utf-8",
+                "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
+    free(sig);
+    sig = slack_signature("wrong", now, slack_body);
+    post_expect(fx, "slack url_verification, wrong secret", "/hooks/slack", slack_body,
+                (const char *[]){"X-Slack-Request-Timestamp", ts, "X-Slack-Signature", sig, NULL},
+                401, NULL, "bad_signature");
+    free(sig);
+    post_expect(fx, "slack url_verification, unsigned", "/hooks/slack", slack_body,
+                (const char *[]){NULL}, 401, NULL, "missing_signature");
+    sig = slack_signature(SECRET, now, slack_empty);
+    post_expect(fx, "slack url_verification, empty challenge", "/hooks/slack", slack_empty,
+                (const char *[]){"X-Slack-Request-Timestamp", ts, "X-Slack-Signature", sig, NULL},
+                400, NULL, "bad_handshake");
+    free(sig);
+    assert_int_equal(count_objects(fx, ""), 0);
+
+    /* Zoom: signed with the older of two secrets, answered with that one. */
+    old_sig = slack_signature(OLD_SECRET, now, zoom_body);
+    hex = hex_hmac(OLD_SECRET, "qgg8vlvZRS6UYooatFL8Aw", 22);
+    zoom_answer =
+        xasprintf("{\"plainToken\":\"qgg8vlvZRS6UYooatFL8Aw\",\"encryptedToken\":\"%s\"}", hex);
+    post_expect(fx, "zoom url_validation", "/hooks/zoom", zoom_body,
+                (const char *[]){"x-zm-request-timestamp", ts, "x-zm-signature", old_sig, NULL},
+                200, "application/json", zoom_answer);
+    free(hex);
+    free(zoom_answer);
+    free(old_sig);
+    sig = slack_signature(SECRET, now, zoom_body);
+    hex = hex_hmac(SECRET, "qgg8vlvZRS6UYooatFL8Aw", 22);
+    expected_token = xasprintf("{\"plainToken\":\"qgg8vlvZRS6UYooatFL8Aw\",\"encryptedToken\":\"%s\"}",
+                               hex);
+    post_expect(fx, "zoom url_validation, current secret", "/hooks/zoom", zoom_body,
+                (const char *[]){"x-zm-request-timestamp", ts, "x-zm-signature", sig, NULL}, 200,
+                "application/json", expected_token);
+    free(hex);
+    free(expected_token);
+    free(sig);
+    sig = slack_signature("wrong", now, zoom_body);
+    post_expect(fx, "zoom url_validation, wrong secret", "/hooks/zoom", zoom_body,
+                (const char *[]){"x-zm-request-timestamp", ts, "x-zm-signature", sig, NULL}, 401,
+                NULL, "bad_signature");
+    free(sig);
+
+    /* Twitch: the challenge as text/plain for webhook_callback_verification only. */
+    sig = twitch_signature("msg-1", rfc3339, twitch_body);
+    post_expect(fx, "twitch verification", "/hooks/twitch", twitch_body,
+                (const char *[]){"Twitch-Eventsub-Message-Id", "msg-1",
+                                 "Twitch-Eventsub-Message-Timestamp", rfc3339,
+                                 "Twitch-Eventsub-Message-Signature", sig,
+                                 "Twitch-Eventsub-Message-Type", "webhook_callback_verification",
+                                 NULL},
+                200, "text/plain; charset=utf-8", "pogchamp-kappa-360noscope-vohiyo");
+    post_expect(fx, "twitch verification, tampered", "/hooks/twitch", twitch_nochallenge,
+                (const char *[]){"Twitch-Eventsub-Message-Id", "msg-1",
+                                 "Twitch-Eventsub-Message-Timestamp", rfc3339,
+                                 "Twitch-Eventsub-Message-Signature", sig,
+                                 "Twitch-Eventsub-Message-Type", "webhook_callback_verification",
+                                 NULL},
+                401, NULL, "bad_signature");
+    free(sig);
+    sig = twitch_signature("msg-2", rfc3339, twitch_nochallenge);
+    post_expect(fx, "twitch verification without a challenge", "/hooks/twitch",
+                twitch_nochallenge,
+                (const char *[]){"Twitch-Eventsub-Message-Id", "msg-2",
+                                 "Twitch-Eventsub-Message-Timestamp", rfc3339,
+                                 "Twitch-Eventsub-Message-Signature", sig,
+                                 "Twitch-Eventsub-Message-Type", "webhook_callback_verification",
+                                 NULL},
+                400, NULL, "bad_handshake");
+    free(sig);
+
+    /* Discord: the webhook-events PING 204 with no body, the interactions PING {"type":1}. */
+    sig = discord_signature(hx->discord_key, ts, discord_ping);
+    post_expect(fx, "discord webhook ping", "/hooks/discord", discord_ping,
+                (const char *[]){"X-Signature-Ed25519", sig, "X-Signature-Timestamp", ts, NULL},
+                204, NULL, NULL);
+    free(sig);
+    sig = discord_signature(hx->discord_key, ts, discord_interaction);
+    post_expect(fx, "discord interactions ping", "/hooks/discord", discord_interaction,
+                (const char *[]){"X-Signature-Ed25519", sig, "X-Signature-Timestamp", ts, NULL},
+                200, "application/json", "{\"type\":1}");
+    post_expect(fx, "discord ping with another's signature", "/hooks/discord", discord_ping,
+                (const char *[]){"X-Signature-Ed25519", sig, "X-Signature-Timestamp", ts, NULL},
+                401, NULL, "bad_signature");
+    free(sig);
+    assert_int_equal(count_objects(fx, ""), 0);
+
+    /* What only looks like a handshake on another scheme, or is a real event, is stored. */
+    sig = slack_signature(SECRET, now, slack_event);
+    post_expect(fx, "slack event", "/hooks/slack", slack_event,
+                (const char *[]){"X-Slack-Request-Timestamp", ts, "X-Slack-Signature", sig, NULL},
+                202, NULL, "");
+    free(sig);
+    sig = discord_signature(hx->discord_key, ts, discord_event);
+    post_expect(fx, "discord event", "/hooks/discord", discord_event,
+                (const char *[]){"X-Signature-Ed25519", sig, "X-Signature-Timestamp", ts, NULL},
+                202, NULL, "");
+    free(sig);
+    sig = github_signature(slack_body, strlen(slack_body));
+    post_expect(fx, "url_verification body to github", "/hooks/github", slack_body,
+                (const char *[]){"X-Hub-Signature-256", sig, NULL}, 202, NULL, "");
+    free(sig);
+    assert_int_equal(count_objects(fx, "pending/slack/"), 1);
+    assert_int_equal(count_objects(fx, "pending/discord/"), 1);
+    assert_int_equal(count_objects(fx, "pending/github/"), 1);
+    assert_int_equal(count_objects(fx, ""), 3);
+}
+
+/* A source's "response" answers accepted webhooks; refusals keep their JSON. */
+static void test_custom_response(void **state)
+{
+    struct handshake_fixture *hx = *state;
+    struct fixture *fx = &hx->base;
+    char *sig = github_signature("{}", 2);
+
+    post_expect(fx, "200 with a body", "/hooks/ok", "{\"a\":1}", (const char *[]){NULL}, 200,
+                "text/x", "ok\xc3\xa9");
+    post_expect(fx, "204 without one", "/hooks/empty", "{}",
+                (const char *[]){"X-Hub-Signature-256", sig, NULL}, 204, NULL, NULL);
+    post_expect(fx, "a refusal is still JSON", "/hooks/empty", "{}", (const char *[]){NULL}, 401,
+                NULL, "missing_signature");
+    free(sig);
+    assert_int_equal(count_objects(fx, "pending/ok/"), 1);
+    assert_int_equal(count_objects(fx, "pending/empty/"), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -819,6 +1276,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_health_mount_of_unrelated_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backlog_read_and_write_share_one_deadline, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_get_handshakes, setup_handshakes,
+                                        teardown_handshakes),
+        cmocka_unit_test_setup_teardown(test_post_handshakes, setup_handshakes,
+                                        teardown_handshakes),
+        cmocka_unit_test_setup_teardown(test_custom_response, setup_handshakes,
+                                        teardown_handshakes),
     };
     struct error err;
     int failed;

@@ -246,7 +246,9 @@ for (const scheme of ['mandrill', 'mailchimp']) {
 
 // Key pairs.
 {
-    const body = json({ type: 1, id: '1', application_id: '2' });
+    // A webhook event (type 1 with its event): a PING would be answered, not stored.
+    const body = json({ version: 1, application_id: '2', type: 1,
+                        event: { type: 'APPLICATION_AUTHORIZED', timestamp: '2024-10-18T14:42:53.064834', data: {} } });
     const { publicKey, privateKey } = crypto.generateKeyPairSync('ed25519');
     const other = crypto.generateKeyPairSync('ed25519').publicKey;
     const hex = (k) => Buffer.from(k.export({ format: 'jwk' }).x, 'base64url').toString('hex');
