@@ -8,13 +8,14 @@
 #include "intake.h"
 
 #include <assert.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "clock.h"
+#include "codec.h"
 #include "envelope.h"
+#include "jsonout.h"
 #include "jsontext.h"
 #include "key.h"
 #include "log.h"
@@ -296,27 +297,33 @@ out:
     return rc;
 }
 
-/* A JSON string even for text that is not UTF-8 (a hostile path quoted in a message). */
-static json_t *json_text(const char *s)
+/* ,"name": value, as a JSON string even for text that is not UTF-8 (a hostile path
+ * quoted in a message). name is JSON already. */
+static void answer_field(struct jsonout *o, const char *name, const char *value)
 {
-    json_t *v = json_string(s);
+    size_t n = strlen(value);
 
-    return v != NULL ? v : json_string("(request text that is not utf-8)");
+    jsonout_raw(o, name, strlen(name));
+    if (codec_utf8_valid(value, n))
+        jsonout_string(o, value, n);
+    else
+        jsonout_lit(o, "\"(request text that is not utf-8)\"");
 }
 
+/* An answer of two or three string fields, written directly: k1..k3 are the JSON before
+ * each value ("{\"status\":", ",\"key\":"); k3 NULL for two. */
 static char *json_answer(const char *k1, const char *v1, const char *k2, const char *v2,
                          const char *k3, const char *v3)
 {
-    json_t *obj = json_object();
-    char *text;
+    struct jsonout o;
 
-    json_object_set_new(obj, k1, json_text(v1));
-    json_object_set_new(obj, k2, json_text(v2));
+    jsonout_init(&o, 256);
+    answer_field(&o, k1, v1);
+    answer_field(&o, k2, v2);
     if (k3 != NULL)
-        json_object_set_new(obj, k3, json_text(v3));
-    text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(obj);
-    return text;
+        answer_field(&o, k3, v3);
+    jsonout_lit(&o, "}");
+    return jsonout_take(&o, NULL);
 }
 
 /* The one place where error codes become HTTP answers. */
@@ -348,8 +355,8 @@ static void answer_refusal(const struct error *err, struct intake_response *resp
             strcmp(err->tag, "backlog_full") == 0 ? RETRY_AFTER_BACKLOG_S : RETRY_AFTER_STORE_S;
         break;
     }
-    resp->body = json_answer("error", err->msg, "code", err->tag[0] != '\0' ? err->tag : "error",
-                             NULL, NULL);
+    resp->body = json_answer("{\"error\":", err->msg, ",\"code\":",
+                             err->tag[0] != '\0' ? err->tag : "error", NULL, NULL);
 }
 
 /* A one-key listing, not a HEAD: a HEAD cannot tell a missing bucket from a missing key. */
@@ -362,13 +369,14 @@ static void answer_health(struct intake *in, struct intake_response *resp)
     if (store_list(in->store, "_stats/", NULL, 1, &page, &err) == 0) {
         store_page_free(&page);
         resp->status = 200;
-        resp->body = json_answer("status", "ok", "store", store_describe(in->store), NULL, NULL);
+        resp->body =
+            json_answer("{\"status\":", "ok", ",\"store\":", store_describe(in->store), NULL, NULL);
         return;
     }
     log_error("health_store_unavailable", err.msg);
     resp->status = 503;
     resp->retry_after_s = RETRY_AFTER_STORE_S;
-    resp->body = json_answer("error", err.msg, "code", "store_unavailable", NULL, NULL);
+    resp->body = json_answer("{\"error\":", err.msg, ",\"code\":", "store_unavailable", NULL, NULL);
 }
 
 void intake_handle(struct intake *in, const struct intake_request *req,
@@ -387,8 +395,8 @@ void intake_handle(struct intake *in, const struct intake_request *req,
     }
     if (intake_run(in, req, read_body, read_ctx, &r, &err) == 0) {
         resp->status = 202;
-        resp->body = json_answer("status", "accepted", "source", r.source->name, "key",
-                                 r.encoded_key);
+        resp->body = json_answer("{\"status\":", "accepted", ",\"source\":", r.source->name,
+                                 ",\"key\":", r.encoded_key);
     } else {
         answer_refusal(&err, resp);
         f.error = err.msg;
