@@ -1,11 +1,14 @@
-# Shared by bench/*.sh: a MinIO of their own on 127.0.0.1, a work dir, and the
-# raw PUT rate every benchmark is a ratio against. Sourced after `cd` to the
-# top of the tree; BUILD names the build directory (default build).
+# Shared by bench/*.sh: a MinIO of their own on 127.0.0.1, a work dir, the load
+# tools, and the helpers that read figures off /proc and wrk. Sourced after `cd`
+# to the top of the tree; BUILD names the build directory (default build).
+#   BENCH_QUICK=1   shorter runs, one repetition (about two minutes in all)
 set -uo pipefail
 TOP=$PWD
 BUILD=$(cd "${BUILD:-build}" && pwd)
+HOOKSPOOL_CACHE=${HOOKSPOOL_CACHE:-$HOME/.cache/hookspool}
 W=$(mktemp -d /tmp/hookspool-bench.XXXXXX)
 BENCH_PIDS=()
+CLK_TCK=$(getconf CLK_TCK)
 
 bench_cleanup() {
     for p in "${BENCH_PIDS[@]}"; do
@@ -21,39 +24,60 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-tests/minio.sh start "$W/minio" || exit 1
-. "$W/minio/env"
-
-# put_batch N FILE PREFIX: N sequential signed PUTs of FILE over one keep-alive
-# connection with curl (not hookspool's code).
-put_batch() {
-    for i in $(seq 1 "$1"); do
-        printf 'url = "http://%s/%s/%s/%d"\nupload-file = "%s"\n' "$HS_S3_ENDPOINT" \
-            "$HS_S3_BUCKET" "$3" "$i" "$2"
-    done >"$W/curl.cfg"
-    curl -s -o /dev/null --fail --aws-sigv4 "aws:amz:us-east-1:s3" \
-        --user "$S3_ACCESS_KEY:$S3_SECRET_KEY" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
-        -K "$W/curl.cfg" || { echo "raw PUTs failed" >&2; return 1; }
+# The limits' programs: s3load (Go, minio-go pinned in bench/s3load/go.mod) built
+# into the cache, fsync_limit (C) into the build directory; rebuilt when older
+# than their source.
+S3LOAD=$HOOKSPOOL_CACHE/bin/hookspool-s3load
+FSYNC_LIMIT=$BUILD/bench/fsync_limit
+bench_tools() {
+    mkdir -p "$HOOKSPOOL_CACHE/bin" "$BUILD/bench"
+    if [ ! -x "$S3LOAD" ] || [ bench/s3load/main.go -nt "$S3LOAD" ]; then
+        (cd bench/s3load && go build -o "$S3LOAD" .) || { echo "bench: s3load does not build" >&2; return 1; }
+    fi
+    if [ ! -x "$FSYNC_LIMIT" ] || [ bench/fsync_limit.c -nt "$FSYNC_LIMIT" ]; then
+        ${CC:-cc} -O2 -Wall -Wextra -pthread -o "$FSYNC_LIMIT" bench/fsync_limit.c ||
+            { echo "bench: fsync_limit does not build" >&2; return 1; }
+    fi
 }
 
-# raw_put_rate N FILE: the PUT rate of put_batch after a warm-up batch (a
-# fresh MinIO is slower for its first requests); prints PUTs per second and
-# checks with mc that all N landed.
-raw_put_rate() {
-    local n=$1 body=$2 start end stored
-    put_batch 200 "$body" warmup || return 1
-    start=$(date +%s.%N)
-    put_batch "$n" "$body" raw || return 1
-    end=$(date +%s.%N)
-    stored=$("$HS_MC" --quiet ls "t/$HS_S3_BUCKET/raw/" | wc -l)
-    [ "$stored" -ge "$n" ] || { echo "raw PUTs: $stored of $n stored" >&2; return 1; }
-    python3 -c "print(round($n / ($end - $start), 1))"
+# json_field JSON NAME
+json_field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+
+# tree_pids PID: PID and its children (lighttpd and the handlers it spawned)
+tree_pids() { echo "$1" $(pgrep -P "$1"); }
+
+# cpu_ticks PID...: user + system clock ticks of the processes
+cpu_ticks() {
+    local t=0 p
+    for p in "$@"; do
+        [ -r "/proc/$p/stat" ] || continue
+        t=$((t + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
+    done
+    echo "$t"
 }
 
-# write_body FILE: a webhook body of a typical size (about 1 KiB).
-write_body() {
-    python3 -c 'import json; print(json.dumps({"action": "opened", "number": 1, "pad": "x" * 900}))' \
-        | tr -d '\n' >"$1"
+# pss_kib PID...: the processes' proportional set size, summed
+pss_kib() {
+    local k=0 p
+    for p in "$@"; do
+        [ -r "/proc/$p/smaps_rollup" ] || continue
+        k=$((k + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")))
+    done
+    echo "$k"
 }
+
+# wrk_ms FILE PERCENT: a latency percentile of `wrk --latency` in ms
+wrk_ms() {
+    awk -v p="$2%" '$1 == p {v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+        f = (u == "us") ? 0.001 : (u == "s") ? 1000 : 1; printf "%.2f\n", v * f}' "$1"
+}
+# wrk_requests FILE / wrk_non2xx FILE / wrk_errors FILE
+wrk_requests() { awk '/requests in/ {print $1}' "$1"; }
+wrk_non2xx() { awk '/Non-2xx/ {print $NF}' "$1" | grep . || echo 0; }
+wrk_errors() { awk '/Socket errors/ {gsub(/,/, ""); print $4 + $6 + $8 + $10}' "$1" | grep . || echo 0; }
 
 ratio() { python3 -c "print(round($1 / $2, 2))"; }
+
+tests/minio.sh start "$W/minio" || exit 1
+. "$W/minio/env"
+bench_tools || exit 1
