@@ -10,6 +10,8 @@
 # Prints both; the callgrind file of the N run is kept in $PROFILE_OUT (default
 # /tmp/hookspool-profile) for callgrind_annotate.
 #   PROFILE_N (default 200)
+#   PROFILE_STORE=s3: into the MinIO that tests/minio.sh started and described in
+#   the environment (HS_S3_ENDPOINT, HS_S3_BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY, HS_MC)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 BUILD=$(cd "${BUILD:-build}" && pwd)
@@ -26,9 +28,15 @@ free_port() {
 run_callgrind() {
     local tag=$1 count=$2 port pid
     shift 2
+    local store="\"url\": \"file://$OUT/spool-$tag\""
+    local prefix
+    prefix=profile-$$-$tag
     mkdir -p "$OUT/spool-$tag"
+    [ "${PROFILE_STORE:-fs}" = s3 ] &&
+        store="\"url\": \"s3://$HS_S3_BUCKET/$prefix?endpoint=$HS_S3_ENDPOINT&tls=0\",
+             \"access_key\": \"env:S3_ACCESS_KEY\", \"secret_key\": \"env:S3_SECRET_KEY\""
     cat >"$OUT/config-$tag.json" <<JSON
-{ "store": { "url": "file://$OUT/spool-$tag" },
+{ "store": { $store },
   "sources": [ { "name": "github", "path": "/hooks/github",
                  "verify": { "scheme": "github", "secrets": ["env:BENCH_SECRET"] },
                  "idempotency": { "header": "X-GitHub-Delivery" } } ] }
@@ -49,7 +57,12 @@ JSON
     }
     kill -TERM "$pid"
     wait "$pid"
-    [ "$(find "$OUT/spool-$tag/pending" -type f | wc -l)" -eq "$count" ] || {
+    if [ "${PROFILE_STORE:-fs}" = s3 ]; then
+        stored=$("$HS_MC" --quiet ls --recursive "t/$HS_S3_BUCKET/$prefix/pending/" | wc -l)
+    else
+        stored=$(find "$OUT/spool-$tag/pending" -type f | wc -l)
+    fi
+    [ "$stored" -eq "$count" ] || {
         echo "profile: not every webhook was stored" >&2
         return 1
     }

@@ -5,7 +5,7 @@
  * providers on every call (a fetch: string compares, locks, a property query),
  * which cost more than the MAC of a 1 KiB webhook. So each HMAC digest is
  * fetched once, into a context holding the digest and no key, which every call
- * copies and keys. A fetch that fails is not kept: the next call tries again (a
+ * copies and keys; SHA-256 for digest_sha256 likewise. A fetch that fails is not kept: the next call tries again (a
  * provider may be loaded later), and fails the same way until then. What was
  * fetched stays for the life of the process.
  */
@@ -23,6 +23,7 @@
 
 static pthread_mutex_t fetch_lock = PTHREAD_MUTEX_INITIALIZER;
 static EVP_MAC_CTX *hmac_templates[DIGEST_ALGS];
+static EVP_MD *sha256_md;
 
 static const char *digest_name(enum digest_alg alg)
 {
@@ -80,6 +81,21 @@ size_t digest_hmac(enum digest_alg alg, const void *key, size_t key_len, const v
         len = 0;
     EVP_MAC_CTX_free(ctx);
     return len;
+}
+
+int digest_sha256(const void *data, size_t n, unsigned char out[32])
+{
+    EVP_MD *md;
+    unsigned int len = 0;
+
+    pthread_mutex_lock(&fetch_lock);
+    if (sha256_md == NULL)
+        sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    md = sha256_md;
+    pthread_mutex_unlock(&fetch_lock);
+    if (md == NULL || EVP_Digest(data, n, out, &len, md, NULL) != 1 || len != 32)
+        return -1;
+    return 0;
 }
 
 void digest_sha256_hex(const void *data, size_t n, char out[65])
