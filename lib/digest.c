@@ -38,10 +38,15 @@ static const char *digest_name(enum digest_alg alg)
     return "SHA256";
 }
 
-/* A context for HMAC with alg and no key, made on first use; NULL while OpenSSL has none. */
-static EVP_MAC_CTX *hmac_template(enum digest_alg alg)
+/*
+ * A fresh context for HMAC with alg and no key: a copy of the template, which is made on
+ * first use; NULL while OpenSSL has no HMAC with alg. The copy is made under the lock,
+ * so the template is only ever read by one thread at a time.
+ */
+static EVP_MAC_CTX *hmac_ctx_new(enum digest_alg alg)
 {
     EVP_MAC_CTX *t;
+    EVP_MAC_CTX *ctx = NULL;
 
     assert((unsigned)alg < DIGEST_ALGS);
     pthread_mutex_lock(&fetch_lock);
@@ -62,16 +67,17 @@ static EVP_MAC_CTX *hmac_template(enum digest_alg alg)
         EVP_MAC_free(mac);
         hmac_templates[alg] = t;
     }
+    if (t != NULL)
+        ctx = EVP_MAC_CTX_dup(t);
     pthread_mutex_unlock(&fetch_lock);
-    return t;
+    return ctx;
 }
 
 size_t digest_hmac(enum digest_alg alg, const void *key, size_t key_len, const void *data,
                    size_t data_len, unsigned char out[DIGEST_MAX])
 {
     static const unsigned char empty_key[1];
-    EVP_MAC_CTX *template = hmac_template(alg);
-    EVP_MAC_CTX *ctx = template != NULL ? EVP_MAC_CTX_dup(template) : NULL;
+    EVP_MAC_CTX *ctx = hmac_ctx_new(alg);
     size_t len = 0;
 
     /* OpenSSL treats a NULL key as "reuse the previous one": never pass NULL. */
