@@ -76,6 +76,96 @@ wrk_requests() { awk '/requests in/ {print $1}' "$1"; }
 wrk_non2xx() { awk '/Non-2xx/ {print $NF}' "$1" | grep . || echo 0; }
 wrk_errors() { awk '/Socket errors/ {gsub(/,/, ""); print $4 + $6 + $8 + $10}' "$1" | grep . || echo 0; }
 
+export BENCH_SECRET=bench-secret
+ENVELOPE_SIZE=1700 # what the handler stores for one of the bench bodies
+
+# bench_bodies: 1024 bodies and their signatures, one "HEX<TAB>BODY" line each, in
+# $W/bodies.tsv, and $W/accept.lua, which wrk uses to send them (a fresh delivery id
+# each, no signing in Lua).
+bench_bodies() {
+python3 - "$W/bodies.tsv" <<'PY'
+import hashlib, hmac, json, sys
+with open(sys.argv[1], "w") as out:
+    for i in range(1024):
+        body = json.dumps({"action": "opened", "number": i,
+                           "pull_request": {"id": 1000 + i, "title": "Fix \"%d\"" % i,
+                                            "body": "line\nnext", "user": {"login": "octocat"}},
+                           "repository": {"full_name": "octo-org/hello-world"},
+                           "pad": "x" * 760})
+        sig = hmac.new(b"bench-secret", body.encode(), hashlib.sha256).hexdigest()
+        out.write(sig + "\t" + body + "\n")
+PY
+cat >"$W/accept.lua" <<LUA
+local reqs = {}
+local n = 0
+local threads = 0
+function setup(thread)
+    threads = threads + 1
+    thread:set("tid", threads)
+end
+function init(args)
+    for line in io.lines("$W/bodies.tsv") do
+        local sig, body = line:match("^(%x+)\t(.*)$")
+        reqs[#reqs + 1] = {sig, body}
+    end
+    prefix = tostring(os.time()) .. "-" .. tostring(tid)
+end
+function request()
+    n = n + 1
+    local r = reqs[n % #reqs + 1]
+    return wrk.format("POST", "/hooks/bench", {
+        ["Content-Type"] = "application/json",
+        ["User-Agent"] = "GitHub-Hookshot/044aadd",
+        ["X-GitHub-Event"] = "pull_request",
+        ["X-GitHub-Delivery"] = prefix .. "-" .. n,
+        ["X-Hub-Signature-256"] = "sha256=" .. r[1],
+    }, r[2])
+end
+LUA
+}
+
+# start_lighttpd NAME STORE_URL C: lighttpd with C handlers (min-procs = max-procs = C)
+# storing into STORE_URL, config and logs in $W/NAME; sets PORT and LPID
+start_lighttpd() {
+    PORT=$(free_port)
+    mkdir -p "$W/$1/sockets" "$W/$1/www"
+    local creds=""
+    case $2 in
+    s3:*) creds=', "access_key": "env:S3_ACCESS_KEY", "secret_key": "env:S3_SECRET_KEY"' ;;
+    esac
+    cat >"$W/$1/config.json" <<JSON
+{ "store": { "url": "$2"$creds },
+  "sources": [ { "name": "bench", "path": "/hooks/bench",
+                 "verify": { "scheme": "github", "secrets": ["env:BENCH_SECRET"] },
+                 "idempotency": { "header": "X-GitHub-Delivery" } } ] }
+JSON
+    cat >"$W/$1/lighttpd.conf" <<CONF
+server.bind = "127.0.0.1"
+server.port = $PORT
+server.document-root = "$W/$1/www"
+server.errorlog = "$W/$1/error.log"
+server.max-connections = 1024
+var.hookspool_bin = "$BUILD/hookspool-handler"
+var.hookspool_config = "$W/$1/config.json"
+var.hookspool_run_dir = "$W/$1/sockets"
+var.hookspool_procs = $3
+var.hookspool_env = ( "S3_ACCESS_KEY", "S3_SECRET_KEY", "BENCH_SECRET" )
+var.hookspool_max_request_kb = 2048
+include "$TOP/infra/lighttpd/hookspool.conf"
+CONF
+    lighttpd -D -f "$W/$1/lighttpd.conf" 2>"$W/$1/handler.log" &
+    LPID=$!
+    BENCH_PIDS+=("$LPID")
+    for _ in $(seq 1 100); do
+        curl -fs "http://127.0.0.1:$PORT/hooks/_health" >/dev/null && return 0
+        sleep 0.1
+    done
+    echo "bench: lighttpd for $1 did not start" >&2
+    tail -n 5 "$W/$1/handler.log" "$W/$1/error.log" >&2
+    return 1
+}
+
+
 ratio() { python3 -c "print(round($1 / $2, 2))"; }
 
 tests/minio.sh start "$W/minio" || exit 1
