@@ -1,39 +1,34 @@
 #!/usr/bin/env bash
-# Delivery throughput of one `hookspool-drain --once` on a MinIO store into a
-# loopback destination that answers 200 at once, as a ratio against the raw
-# MinIO PUT rate measured in the same run: per store signature (V4, V2), and
-# with one destination per webhook and with three (a source fanned out to
-# three destinations). Each webhook costs four store requests (GET, HEAD
-# done/, PUT done/, DELETE) whatever its destinations, so 0.25 of the raw PUT
-# rate is the store's sequential bound for one destination; concurrency is
-# how the drain goes past it, and fan-out adds deliveries without adding
-# store requests.
-#   BENCH_OBJECTS (default 2000)   webhooks seeded into pending/
-#   BENCH_PUTS (default 2000)      PUTs for the raw rate
-#   BENCH_CONCURRENCY (default 16) the drain's deliveries in flight
-#   SIGS (default "v4 v2 v2 v4")   store signatures to measure with one destination, one
-#                                  run each after the other on the same MinIO, each on
-#                                  its own prefix (ABBA order, ratio of the means)
+# Delivery throughput of one `hookspool-drain --once` (MinIO store) into a loopback
+# destination that answers 200 at once, as a ratio against its limit measured in the
+# same run at the same concurrency: the four store requests of a delivery (GET, HEAD
+# done/, PUT done/, DELETE) at c = the drain's concurrency, made by bench/s3load
+# (minio-go) over the same number of objects. Also the drain's peak RSS
+# (/usr/bin/time), which must stay flat as the backlog grows. At the first backlog,
+# two more runs: the same source fanned out to three destinations (a webhook's store
+# requests do not grow with its destinations, so its rate holds the same limit while
+# deliveries triple), and the store signed with V2 (libs3) instead of V4.
+#   BENCH_DRAIN_OBJECTS (default "2000 10000")  backlogs, one run each
+#   BENCH_CONCURRENCY_DRAIN (default 16)
+#   BENCH_QUICK=1: one backlog of 1000
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
-OBJECTS=${BENCH_OBJECTS:-2000}
-PUTS=${BENCH_PUTS:-2000}
-CONCURRENCY=${BENCH_CONCURRENCY:-16}
-SIGS=${SIGS:-v4 v2 v2 v4}
-
-write_body "$W/body"
-put_rate=$(raw_put_rate "$PUTS" "$W/body") || exit 1
+BACKLOGS=${BENCH_DRAIN_OBJECTS:-2000 10000}
+C=${BENCH_CONCURRENCY_DRAIN:-16}
+[ -n "${BENCH_QUICK:-}" ] && BACKLOGS=1000
+python3 -c 'import json; print(json.dumps({"action": "opened", "pad": "x" * 900}))' | tr -d '\n' \
+    >"$W/body"
 
 DEST_PORT=$(free_port)
 python3 tests/dest.py serve --port "$DEST_PORT" &
 BENCH_PIDS+=($!)
+status=0
 
-# run_drain RUN SIG N: seeds OBJECTS webhooks for a source with N destinations (under a
-# prefix of the run's own), runs one pass with signature SIG, and sets RATE
-# (webhooks/s), DELIVERIES (deliveries/s), STATUS and DONE (objects in done/).
+# run_drain BACKLOG DESTINATIONS SIG LIMIT: seeds BACKLOG webhooks under a prefix of the
+# run's own, runs one pass and prints its table row.
 run_drain() {
-    local run=$1 sig=$2 n=$3 dests="" start end
-    for i in $(seq 1 "$n"); do
+    local n=$1 ndest=$2 sig=$3 limit=$4 run="$1-$2-$3" dests="" start end rc delivered rate
+    for i in $(seq 1 "$ndest"); do
         dests="$dests${dests:+, }{ \"name\": \"d$i\", \"url\": \"http://127.0.0.1:$DEST_PORT/ok\" }"
     done
     cat >"$W/config-$run.json" <<JSON
@@ -43,46 +38,39 @@ run_drain() {
                  "verify": { "scheme": "none" },
                  "idempotency": { "header": "X-Id" },
                  "destinations": [ $dests ] } ],
-  "drain": { "concurrency": $CONCURRENCY } }
+  "drain": { "concurrency": $C } }
 JSON
     "$BUILD/tests/spool_put" --config "$W/config-$run.json" --source bench --key b \
-        --count "$OBJECTS" --body "$W/body" || return 1
+        --count "$n" --body "$W/body" || return 1
     start=$(date +%s.%N)
-    "$BUILD/hookspool-drain" --config "$W/config-$run.json" --once 2>"$W/drain-$run.log"
-    STATUS=$?
+    /usr/bin/time -f %M -o "$W/rss-$run" "$BUILD/hookspool-drain" --config "$W/config-$run.json" \
+        --once 2>"$W/drain-$run.log"
+    rc=$?
     end=$(date +%s.%N)
-    DONE=$("$HS_MC" --quiet ls "t/$HS_S3_BUCKET/spool-$run/done/bench/" | wc -l)
-    RATE=$(python3 -c "print(round($OBJECTS / ($end - $start), 1))")
-    DELIVERIES=$(python3 -c "print(round($n * $OBJECTS / ($end - $start), 1))")
+    delivered=$("$HS_MC" --quiet ls "t/$HS_S3_BUCKET/spool-$run/done/bench/" | wc -l)
+    rate=$(python3 -c "print(round($n / ($end - $start), 1))")
+    echo "| $n | $ndest | $sig | $(python3 -c "print(round($limit, 1))") | $rate |" \
+        "$(python3 -c "print(round($ndest * $rate, 1))") | **$(ratio "$rate" "$limit")** |" \
+        "$(python3 -c "print(round($(cat "$W/rss-$run") / 1024, 1))") |"
+    if [ "$rc" -ne 0 ] || [ "$delivered" -ne "$n" ]; then
+        echo "bench: drain exit $rc, $delivered of $n in done/ ($run)" >&2
+        return 1
+    fi
 }
 
-status=0
-results=""
-declare -A sum runs # per signature: the sum of the rates, and the number of runs
-run=0
-for sig in $SIGS; do
-    run=$((run + 1))
-    run_drain "$run" "$sig" 1 || exit 1
-    sum[$sig]=$(python3 -c "print(${sum[$sig]:-0} + $RATE)")
-    runs[$sig]=$((${runs[$sig]:-0} + 1))
-    results+="  one destination, sig=$sig: $RATE deliveries/s   exit $STATUS, $DONE in done/
-    deliveries / raw PUT:  $(ratio "$RATE" "$put_rate")
-"
-    { [ "$STATUS" -eq 0 ] && [ "$DONE" -eq "$OBJECTS" ]; } || status=1
+echo "hookspool drain, concurrency $C ($(date -u +%Y-%m-%dT%H:%MZ), load $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "| backlog | destinations | sig | four-request limit /s | webhooks /s | deliveries /s | webhooks / limit | drain peak RSS MiB |"
+echo "|---|---|---|---|---|---|---|---|"
+first=1
+for n in $BACKLOGS; do
+    out=$("$S3LOAD" -endpoint "$HS_S3_ENDPOINT" -bucket "$HS_S3_BUCKET" -mode delivery -c "$C" \
+        -objects "$n" -size 1700 -prefix "limit-$n") || exit 1
+    limit=$(json_field "$out" rate)
+    run_drain "$n" 1 v4 "$limit" || status=1
+    if [ "$first" -eq 1 ]; then
+        run_drain "$n" 3 v4 "$limit" || status=1
+        run_drain "$n" 1 v2 "$limit" || status=1
+        first=0
+    fi
 done
-run=$((run + 1))
-run_drain "$run" v4 3 || exit 1
-results+="  three destinations, sig=v4: $DELIVERIES deliveries/s ($RATE webhooks/s)   exit $STATUS, $DONE in done/
-    deliveries / raw PUT:  $(ratio "$DELIVERIES" "$put_rate")
-"
-{ [ "$STATUS" -eq 0 ] && [ "$DONE" -eq "$OBJECTS" ]; } || status=1
-
-cat <<EOF
-hookspool drain benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, concurrency $CONCURRENCY, $OBJECTS webhooks a run)
-  raw MinIO PUT (1 connection, sequential):  $put_rate /s
-$results
-EOF
-[ -n "${runs[v4]:-}" ] && [ -n "${runs[v2]:-}" ] &&
-    echo "  sig=v4 / sig=v2 (means of the one-destination runs):  $(ratio "(${sum[v4]} / ${runs[v4]})" \
-        "(${sum[v2]} / ${runs[v2]})")"
 exit $status

@@ -171,8 +171,10 @@ int conn_accept(int listen_fd, struct error *err)
             continue;
         }
         if (fd >= 0) {
-            /* Answers are small and final: no Nagle delay (fails harmlessly on unix sockets). */
-            (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+            /* Answers are small and final: no Nagle delay. TCP only: a unix socket (lighttpd,
+             * Apache) would refuse it, one wasted syscall per request. */
+            if (peer.ss_family == AF_INET || peer.ss_family == AF_INET6)
+                (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
             return fd;
         }
         switch (errno) {

@@ -21,6 +21,13 @@ size_t digest_hmac(enum digest_alg alg, const void *key, size_t key_len, const v
                    size_t data_len, unsigned char out[DIGEST_MAX])
     __attribute__((warn_unused_result));
 
+/*
+ * SHA-256 of data into out (32 bytes); 0, or -1 when OpenSSL could not compute it
+ * (as digest_hmac returns 0). The digest is fetched once per process.
+ */
+int digest_sha256(const void *data, size_t n, unsigned char out[32])
+    __attribute__((warn_unused_result));
+
 /* SHA-256 of data as 64 lowercase hex digits plus NUL. */
 void digest_sha256_hex(const void *data, size_t n, char out[65]);
 

@@ -8,14 +8,15 @@
 #include "intake.h"
 
 #include <assert.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "clock.h"
+#include "codec.h"
 #include "envelope.h"
 #include "handshake.h"
+#include "jsonout.h"
 #include "jsontext.h"
 #include "key.h"
 #include "log.h"
@@ -321,31 +322,35 @@ out:
     return rc;
 }
 
-/* A JSON string even for text that is not UTF-8 (a hostile path quoted in a message). */
-static json_t *json_text(const char *s)
+/* ,"name": value, as a JSON string even for text that is not UTF-8 (a hostile path
+ * quoted in a message). name is JSON already. */
+static void answer_field(struct jsonout *o, const char *name, const char *value)
 {
-    json_t *v = json_string(s);
+    size_t n = strlen(value);
 
-    return v != NULL ? v : json_string("(request text that is not utf-8)");
+    jsonout_raw(o, name, strlen(name));
+    if (codec_utf8_valid(value, n))
+        jsonout_string(o, value, n);
+    else
+        jsonout_lit(o, "\"(request text that is not utf-8)\"");
 }
 
-/* A JSON answer of two or three string members, one line with its newline. */
+/* A JSON answer of two or three string fields, written directly, one line with its
+ * newline: k1..k3 are the JSON before each value ("{\"status\":", ",\"key\":"); k3 NULL
+ * for two. */
 static void json_answer(struct intake_response *resp, const char *k1, const char *v1,
                         const char *k2, const char *v2, const char *k3, const char *v3)
 {
-    json_t *obj = json_object();
-    char *text;
+    struct jsonout o;
 
-    json_object_set_new(obj, k1, json_text(v1));
-    json_object_set_new(obj, k2, json_text(v2));
+    jsonout_init(&o, 256);
+    answer_field(&o, k1, v1);
+    answer_field(&o, k2, v2);
     if (k3 != NULL)
-        json_object_set_new(obj, k3, json_text(v3));
-    text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(obj);
+        answer_field(&o, k3, v3);
+    jsonout_lit(&o, "}\n");
     resp->content_type = JSON_CONTENT_TYPE;
-    resp->body = xasprintf("%s\n", text);
-    resp->body_len = strlen(resp->body);
-    free(text);
+    resp->body = jsonout_take(&o, &resp->body_len);
 }
 
 /* The one place where error codes become HTTP answers. */
@@ -382,8 +387,8 @@ static void answer_refusal(const struct error *err, const struct source_config *
             strcmp(err->tag, "backlog_full") == 0 ? RETRY_AFTER_BACKLOG_S : RETRY_AFTER_STORE_S;
         break;
     }
-    json_answer(resp, "error", err->msg, "code", err->tag[0] != '\0' ? err->tag : "error", NULL,
-                NULL);
+    json_answer(resp, "{\"error\":", err->msg, ",\"code\":",
+                err->tag[0] != '\0' ? err->tag : "error", NULL, NULL);
 }
 
 /* 202 with JSON, or the source's own "response" (status, and a body when it sets one). */
@@ -393,8 +398,8 @@ static void answer_accepted(const struct intake_result *r, struct intake_respons
 
     if (custom->status == 0) {
         resp->status = 202;
-        json_answer(resp, "status", "accepted", "source", r->source->name, "key",
-                    r->encoded_key);
+        json_answer(resp, "{\"status\":", "accepted", ",\"source\":", r->source->name,
+                    ",\"key\":", r->encoded_key);
         return;
     }
     resp->status = custom->status;
@@ -416,13 +421,14 @@ static void answer_health(struct intake *in, struct intake_response *resp)
     if (store_list(in->store, "_stats/", NULL, 1, &page, &err) == 0) {
         store_page_free(&page);
         resp->status = 200;
-        json_answer(resp, "status", "ok", "store", store_describe(in->store), NULL, NULL);
+        json_answer(resp, "{\"status\":", "ok", ",\"store\":", store_describe(in->store), NULL,
+                    NULL);
         return;
     }
     log_error("health_store_unavailable", err.msg);
     resp->status = 503;
     resp->retry_after_s = RETRY_AFTER_STORE_S;
-    json_answer(resp, "error", err.msg, "code", "store_unavailable", NULL, NULL);
+    json_answer(resp, "{\"error\":", err.msg, ",\"code\":", "store_unavailable", NULL, NULL);
 }
 
 void intake_handle(struct intake *in, const struct intake_request *req,

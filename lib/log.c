@@ -1,12 +1,13 @@
 /* log: JSON lines on stderr (see log.h). */
 #include "log.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "codec.h"
+#include "jsonout.h"
 
 static enum log_level min_level = LOG_INFO;
 
@@ -17,55 +18,67 @@ void log_set_level(enum log_level level)
     min_level = level;
 }
 
-static void set_string(json_t *obj, const char *name, const char *value)
+/* ,"name": and the value; text that is not UTF-8 (a hostile key, say) logs as a placeholder. */
+static void field_string(struct jsonout *o, const char *name, const char *value)
 {
-    /* A value that is not UTF-8 (a hostile key, say) still logs, as a placeholder. */
-    json_t *s = json_string(value);
+    size_t n = strlen(value);
 
-    json_object_set_new(obj, name, s != NULL ? s : json_string("(not utf-8)"));
+    jsonout_lit(o, ",");
+    jsonout_raw(o, name, strlen(name));
+    if (codec_utf8_valid(value, n))
+        jsonout_string(o, value, n);
+    else
+        jsonout_lit(o, "\"(not utf-8)\"");
 }
 
+static void field_int(struct jsonout *o, const char *name, int64_t value)
+{
+    jsonout_lit(o, ",");
+    jsonout_raw(o, name, strlen(name));
+    jsonout_int(o, value);
+}
+
+/* Written directly (jsonout): the handler logs every request, and building a jansson
+ * object per line cost as much as the rest of the request's JSON. */
 void log_event(enum log_level level, const char *event, const struct log_fields *f)
 {
     char when[CLOCK_ISO_MAX];
-    json_t *line;
+    struct jsonout o;
     char *text;
     size_t len;
 
     if (level < min_level)
         return;
     clock_iso8601(clock_now_ms(), when);
-    line = json_object();
-    json_object_set_new(line, "time", json_string(when));
-    json_object_set_new(line, "level", json_string(LEVEL_NAMES[level]));
-    json_object_set_new(line, "event", json_string(event));
+    jsonout_init(&o, 256);
+    jsonout_lit(&o, "{\"time\":");
+    jsonout_string(&o, when, strlen(when));
+    jsonout_lit(&o, ",\"level\":");
+    jsonout_string(&o, LEVEL_NAMES[level], strlen(LEVEL_NAMES[level]));
+    field_string(&o, "\"event\":", event);
     if (f != NULL) {
         if (f->source != NULL)
-            set_string(line, "source", f->source);
+            field_string(&o, "\"source\":", f->source);
         if (f->destination != NULL)
-            set_string(line, "destination", f->destination);
+            field_string(&o, "\"destination\":", f->destination);
         if (f->key != NULL)
-            set_string(line, "key", f->key);
+            field_string(&o, "\"key\":", f->key);
         if (f->object != NULL)
-            set_string(line, "object", f->object);
+            field_string(&o, "\"object\":", f->object);
         if (f->status != 0)
-            json_object_set_new(line, "status", json_integer(f->status));
+            field_int(&o, "\"status\":", f->status);
         if (f->attempt != 0)
-            json_object_set_new(line, "attempt", json_integer(f->attempt));
+            field_int(&o, "\"attempt\":", f->attempt);
         if (f->latency_ms >= 0)
-            json_object_set_new(line, "latency_ms", json_integer(f->latency_ms));
+            field_int(&o, "\"latency_ms\":", f->latency_ms);
         if (f->error != NULL)
-            set_string(line, "error", f->error);
+            field_string(&o, "\"error\":", f->error);
         if (f->detail != NULL)
-            set_string(line, "detail", f->detail);
+            field_string(&o, "\"detail\":", f->detail);
     }
-    text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(line);
-    if (text == NULL)
-        return;
-    len = strlen(text);
-    text[len] = '\n'; /* replaces the NUL: one write for the whole line */
-    if (write(STDERR_FILENO, text, len + 1) < 0) {
+    jsonout_lit(&o, "}\n");
+    text = jsonout_take(&o, &len);
+    if (write(STDERR_FILENO, text, len) < 0) {
         /* nowhere left to report a failing stderr */
     }
     free(text);

@@ -1,5 +1,5 @@
 /*
- * sigv4: AWS Signature Version 4 over OpenSSL's HMAC and SHA-256 (see sigv4.h).
+ * sigv4: AWS Signature Version 4, with digest's HMAC and SHA-256 (see sigv4.h).
  *
  * Everything is built in a struct buf without a practical cap: the inputs are the
  * store's own keys and headers, bounded by STORE_KEY_MAX and a handful of fields.
@@ -8,14 +8,13 @@
 
 #include <ctype.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "digest.h"
 #include "xmalloc.h"
 
 #define SIGV4_BUF_MAX (1u << 24)
@@ -258,16 +257,19 @@ static void hex(const unsigned char *md, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
+/* digest's HMAC, not OpenSSL's one-shot HMAC(): it fetches HMAC once per process, not
+ * once per call. */
 static int hmac(const void *key, size_t key_len, const char *data, size_t data_len,
                 unsigned char out[SIGV4_KEY_LEN])
 {
-    unsigned int len = 0;
+    unsigned char md[DIGEST_MAX];
+    size_t len = digest_hmac(DIGEST_SHA256, key, key_len, data, data_len, md);
 
-    return HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)data, data_len, out,
-                &len) != NULL &&
-                   len == SIGV4_KEY_LEN
-               ? 0
-               : -1;
+    if (len != SIGV4_KEY_LEN)
+        return -1;
+    memcpy(out, md, SIGV4_KEY_LEN);
+    OPENSSL_cleanse(md, sizeof(md));
+    return 0;
 }
 
 /* The day's signing key into out, derived on the first request of each day. */
@@ -307,8 +309,7 @@ char *sigv4_authorization(struct sigv4_signer *s, const struct sigv4_request *r,
                           const char *date)
 {
     struct item *h = sorted_headers(r);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0;
+    unsigned char md[SIGV4_KEY_LEN];
     unsigned char key[SIGV4_KEY_LEN];
     unsigned char sig[SIGV4_KEY_LEN];
     char day[SIGV4_DAY_LEN + 1];
@@ -322,10 +323,9 @@ char *sigv4_authorization(struct sigv4_signer *s, const struct sigv4_request *r,
     buf_init(&b, SIGV4_BUF_MAX);
     snprintf(day, sizeof(day), "%.8s", date);
     build_canonical(&b, r, h);
-    if (EVP_Digest(b.data, b.len, md, &md_len, EVP_sha256(), NULL) != 1 ||
-        md_len != SIGV4_KEY_LEN)
+    if (digest_sha256(b.data, b.len, md) != 0)
         goto out;
-    hex(md, md_len, creq_hex);
+    hex(md, sizeof(md), creq_hex);
     scope = xasprintf("%s/%s/%s/aws4_request", day, s->region, s->service);
     to_sign = xasprintf("AWS4-HMAC-SHA256\n%s\n%s\n%s", date, scope, creq_hex);
     if (signing_key(s, day, key) != 0 || hmac(key, sizeof(key), to_sign, strlen(to_sign), sig) != 0)

@@ -123,6 +123,9 @@ start_lighttpd main "$T/config.json" || { not_ok "lighttpd starts" "$(cat "$T/ma
 
 http GET "$BASE/hooks/_health"
 is "GET /hooks/_health answers 200 while MinIO answers" 200 "$STATUS"
+# hookspool_procs is the concurrency: that many handlers from the start (min-procs).
+POOL=$(pgrep -P "$LIGHTTPD_PID" -d, -f hookspool-handler)
+is "lighttpd starts hookspool_procs = 2 handler processes" 2 "$(echo "$POOL" | tr , '\n' | grep -c .)"
 
 # --- accepted, one per scheme ---
 printf '{"ref":"refs/heads/main","commits":[{"message":"caf\xc3\xa9 \\u00e9"}],"n":1}' >"$T/push.json"
@@ -220,6 +223,8 @@ is "key with a control byte: lighttpd answers 400" 400 "$STATUS"
 is "key with a control byte: nothing written" "$BEFORE" "$(spool_list "$P")"
 stray=$(spool_list "$P" | grep -vE '^pending/(github|stripe|standard|gitlab)/[^/]+$')
 is "every object is pending/SOURCE/KEY, none elsewhere" "" "$stray"
+is "the same 2 handler processes served every request" "$POOL" \
+    "$(pgrep -P "$LIGHTTPD_PID" -d, -f hookspool-handler)"
 
 # --- the store does not answer: 503 with Retry-After, health 503 ---
 closed=$(free_port)

@@ -1,7 +1,7 @@
 /*
  * test_digest: digest_hmac against RFC 4231 (HMAC-SHA-256 and -512, test
- * cases 1-7) and RFC 2202 (HMAC-SHA-1), digest_sha256_hex against FIPS 180-2,
- * and digest_equal's answers, including length mismatches.
+ * cases 1-7) and RFC 2202 (HMAC-SHA-1), digest_sha256_hex and digest_sha256
+ * against FIPS 180-2, and digest_equal's answers, including length mismatches.
  *
  * Expected values are the RFCs' hex; the test decodes them itself so a fault
  * in codec cannot hide one here.
@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "codec.h"
 #include "digest.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -197,12 +198,22 @@ static void test_sha256_hex(void **state)
          "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
     };
     char out[65];
+    unsigned char md[32];
+    char *hex;
 
     (void)state;
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         memset(out, 'x', sizeof(out));
         digest_sha256_hex(cases[i].input, strlen(cases[i].input), out);
         assert_string_equal(out, cases[i].expected);
+        /* digest_sha256, twice: the second call uses the digest the first fetched. */
+        for (int k = 0; k < 2; k++) {
+            memset(md, 0, sizeof(md));
+            assert_int_equal(digest_sha256(cases[i].input, strlen(cases[i].input), md), 0);
+            hex = codec_hex_encode(md, sizeof(md));
+            assert_string_equal(hex, cases[i].expected);
+            free(hex);
+        }
     }
 }
 
