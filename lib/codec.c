@@ -24,7 +24,7 @@ char *codec_hex_encode(const void *data, size_t n)
     return out;
 }
 
-static int hex_value(char c)
+int codec_hex_value(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -43,8 +43,8 @@ unsigned char *codec_hex_decode(const char *hex, size_t hex_len, size_t *out_len
         return NULL;
     out = xmalloc(hex_len / 2 + 1);
     for (size_t i = 0; i < hex_len / 2; i++) {
-        int hi = hex_value(hex[i * 2]);
-        int lo = hex_value(hex[i * 2 + 1]);
+        int hi = codec_hex_value(hex[i * 2]);
+        int lo = codec_hex_value(hex[i * 2 + 1]);
 
         if (hi < 0 || lo < 0) {
             free(out);

@@ -14,6 +14,9 @@
 char *codec_hex_encode(const void *data, size_t n);
 
 /* Decodes hex (either case); NULL on odd length or a non-hex digit. */
+/* The value of one hex digit (either case), or -1 when c is none. */
+int codec_hex_value(char c);
+
 unsigned char *codec_hex_decode(const char *hex, size_t hex_len, size_t *out_len);
 
 /* Standard base64 with padding (RFC 4648 section 4). */

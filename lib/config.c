@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "codec.h"
 #include "filter.h"
+#include "jsontext.h"
 #include "key.h"
 #include "pubkey.h"
 #include "sig.h"
@@ -707,18 +708,6 @@ static int load_verify(json_t *src, const char *base, struct verify_config *v,
     return 0;
 }
 
-/* RFC 6901: "" or "/"-led reference tokens where '~' is only "~0" or "~1". */
-static int json_pointer_valid(const char *p)
-{
-    if (p[0] != '\0' && p[0] != '/')
-        return 0;
-    for (; *p != '\0'; p++) {
-        if (*p == '~' && p[1] != '0' && p[1] != '1')
-            return 0;
-    }
-    return 1;
-}
-
 static int load_idempotency(json_t *src, const char *base, struct source_config *sc,
                             struct error *err)
 {
@@ -768,7 +757,7 @@ static int load_idempotency(json_t *src, const char *base, struct source_config 
         return -1;
     if (s != NULL) {
         field_join(field, ibase, "json_pointer");
-        if (!json_pointer_valid(s))
+        if (!jsontext_pointer_valid(s))
             return fail(err, field, "\"%s\" is not a JSON pointer (\"/id\", or \"\")", s);
         id->json_pointer = xstrdup(s);
         /* The key comes out of the body, so the body has to be JSON. */

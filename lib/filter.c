@@ -83,18 +83,6 @@ static int one_of(const char *key, const char *const *names, size_t n)
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-/* RFC 6901: "" or "/"-led tokens where '~' is only "~0" or "~1". */
-static int pointer_valid(const char *p)
-{
-    if (p[0] != '\0' && p[0] != '/')
-        return 0;
-    for (; *p != '\0'; p++) {
-        if (*p == '~' && p[1] != '0' && p[1] != '1')
-            return 0;
-    }
-    return 1;
-}
-
 /* RFC 9110 token characters. */
 static int header_name_valid(const char *s)
 {
@@ -197,7 +185,7 @@ static struct filter *parse_condition(const json_t *spec, const char *field, str
         fail(err, sub, "must be a valid header name");
         goto fail;
     }
-    if (f->source == FILTER_POINTER && !pointer_valid(json_string_value(name))) {
+    if (f->source == FILTER_POINTER && !jsontext_pointer_valid(json_string_value(name))) {
         fail(err, sub, "must be a JSON pointer (\"/action\", or \"\")");
         goto fail;
     }

@@ -4,18 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "xmalloc.h"
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Decodes n bytes of text into a fresh NUL-terminated buffer; NULL on a bad escape. */
 static char *decode(const char *text, size_t n, size_t *out_len)
@@ -27,11 +17,11 @@ static char *decode(const char *text, size_t n, size_t *out_len)
         if (text[i] == '+') {
             out[len++] = ' ';
         } else if (text[i] == '%') {
-            if (n - i < 3 || hex_value(text[i + 1]) < 0 || hex_value(text[i + 2]) < 0) {
+            if (n - i < 3 || codec_hex_value(text[i + 1]) < 0 || codec_hex_value(text[i + 2]) < 0) {
                 free(out);
                 return NULL;
             }
-            out[len++] = (char)(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+            out[len++] = (char)(codec_hex_value(text[i + 1]) * 16 + codec_hex_value(text[i + 2]));
             i += 2;
         } else {
             out[len++] = text[i];

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "xmalloc.h"
 
 /* What the validator accepts next. */
@@ -61,17 +62,6 @@ static int is_ws(unsigned char c)
 static int is_digit(unsigned char c)
 {
     return c >= '0' && c <= '9';
-}
-
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* The length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong forms, no
@@ -138,7 +128,7 @@ static int scan_string(const unsigned char *t, size_t len, size_t *i, struct err
                 if (j + 6 > len)
                     break;
                 for (size_t k = j + 2; k < j + 6; k++) {
-                    if (hex_value(t[k]) < 0)
+                    if (codec_hex_value((char)t[k]) < 0)
                         return fail_at(err, k, "bad \\u escape");
                 }
                 j += 6;
@@ -390,7 +380,7 @@ static long hex4(const unsigned char *t, size_t len, size_t i)
     if (i + 4 > len)
         return -1;
     for (size_t k = i; k < i + 4; k++) {
-        int h = hex_value(t[k]);
+        int h = codec_hex_value((char)t[k]);
 
         if (h < 0)
             return -1;
@@ -585,6 +575,17 @@ static enum jsontext_type type_at(unsigned char c)
     default:
         return JSONTEXT_NUMBER;
     }
+}
+
+int jsontext_pointer_valid(const char *pointer)
+{
+    if (pointer[0] != '\0' && pointer[0] != '/')
+        return 0;
+    for (const char *p = pointer; *p != '\0'; p++) {
+        if (*p == '~' && p[1] != '0' && p[1] != '1')
+            return 0;
+    }
+    return 1;
 }
 
 int jsontext_pointer(const char *text, size_t len, const char *pointer,

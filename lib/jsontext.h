@@ -56,6 +56,10 @@ struct jsontext_value {
 int jsontext_validate(const char *text, size_t len, struct error *err)
     __attribute__((warn_unused_result));
 
+/* 1 when pointer is a valid RFC 6901 pointer: "" or "/"-led reference tokens where '~'
+ * is only "~0" or "~1" (what config_load checks of every configured pointer). */
+int jsontext_pointer_valid(const char *pointer);
+
 /*
  * Finds the value at an RFC 6901 pointer ("" is the whole text; "~1" is '/', "~0" is
  * '~'; array tokens are decimal indexes without leading zeros, and "-" names no
