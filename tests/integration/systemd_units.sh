@@ -29,7 +29,7 @@ if command -v systemd-analyze >/dev/null; then
         if [ "$rc" -eq 0 ] && [ -z "$out" ]; then ok "verify: $name"; else not_ok "verify: $name" "$out"; fi
     done
 else
-    ok "verify: systemd units # SKIP systemd-analyze is not installed"
+    not_ok "verify: systemd units" "systemd-analyze is not installed (infra/deps.sh installs systemd)"
 fi
 
 # --- TimeoutStopSec of the drain units ------------------------------------------------
