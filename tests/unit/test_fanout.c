@@ -24,7 +24,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,6 +44,7 @@
 #include "store.h"
 #include "xmalloc.h"
 #include "dest.h"
+#include "tree.h"
 
 #define PAST_DUE 1000000000 /* a DUE long gone */
 #define N_DEST 3
@@ -154,33 +154,6 @@ static int setup(void **state)
     return 0;
 }
 
-static void remove_tree(const char *path)
-{
-    struct stat st;
-    DIR *d;
-    struct dirent *e;
-
-    if (lstat(path, &st) != 0)
-        return;
-    if (!S_ISDIR(st.st_mode)) {
-        assert_int_equal(unlink(path), 0);
-        return;
-    }
-    d = opendir(path);
-    assert_non_null(d);
-    while ((e = readdir(d)) != NULL) {
-        char *sub;
-
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        sub = xasprintf("%s/%s", path, e->d_name);
-        remove_tree(sub);
-        free(sub);
-    }
-    closedir(d);
-    assert_int_equal(rmdir(path), 0);
-}
-
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
@@ -191,7 +164,7 @@ static int teardown(void **state)
         assert_int_equal(dest_bad(&fx->dest[i]), 0);
         dest_stop(&fx->dest[i]);
     }
-    remove_tree(fx->dir);
+    tree_remove(fx->dir);
     free(fx);
     return 0;
 }

@@ -40,6 +40,7 @@
 #include "store.h"
 #include "xmalloc.h"
 #include "dest.h"
+#include "tree.h"
 
 #define PAST_DUE 1000000000 /* a DUE long gone: retry/ objects seeded with it are due */
 
@@ -88,50 +89,10 @@ static int setup(void **state)
     return 0;
 }
 
-static void remove_tree(const char *path)
-{
-    struct stat st;
-    DIR *d;
-    struct dirent *e;
-
-    if (lstat(path, &st) != 0)
-        return;
-    if (!S_ISDIR(st.st_mode)) {
-        assert_int_equal(unlink(path), 0);
-        return;
-    }
-    d = opendir(path);
-    assert_non_null(d);
-    while ((e = readdir(d)) != NULL) {
-        char *sub;
-
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        sub = xasprintf("%s/%s", path, e->d_name);
-        remove_tree(sub);
-        free(sub);
-    }
-    closedir(d);
-    assert_int_equal(rmdir(path), 0);
-}
-
 /* Empties the spool, keeping its directory (the store holds it open). */
 static void clear_spool(struct fixture *fx)
 {
-    DIR *d = opendir(fx->dir);
-    struct dirent *e;
-
-    assert_non_null(d);
-    while ((e = readdir(d)) != NULL) {
-        char *sub;
-
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        sub = xasprintf("%s/%s", fx->dir, e->d_name);
-        remove_tree(sub);
-        free(sub);
-    }
-    closedir(d);
+    tree_empty(fx->dir);
 }
 
 static int teardown(void **state)
@@ -141,7 +102,7 @@ static int teardown(void **state)
     store_close(fx->store);
     config_free(fx->cfg);
     dest_stop(&fx->dest);
-    remove_tree(fx->dir);
+    tree_remove(fx->dir);
     free(fx);
     return 0;
 }
