@@ -689,8 +689,13 @@ move:
     } else {
         key_object(KEY_RETRY, due_s, it->parts.source, it->parts.encoded, next);
     }
-    if (move_to(w, it, next, e) != 0)
+    if (move_to(w, it, next, e) != 0) {
+        /* The next state could not be written: the webhook is still where it was read,
+         * so a copy of its key met later in this pass is dropped, not delivered again. */
+        if (w->moved[0] == '\0')
+            snprintf(w->moved, sizeof(w->moved), "%s", it->object);
         goto out;
+    }
     w->counts.delivered += po.delivered;
     w->counts.failed += po.failed;
     w->counts.filtered += filtered;

@@ -324,6 +324,38 @@ static void resend_met_after_its_retry_finished_one_delivery(void **state)
     assert_int_equal(dest_hits(&fx->dest, "k"), 2);
 }
 
+/* A store outage of SPOOL_WRITE_ATTEMPTS calls from each call of the pass on, so at one n
+ * every try of the retry/ copy's next-state write fails and the store is back for its
+ * resend in pending/: that resend is never delivered in the same pass, and the webhook
+ * stays. */
+static void resend_beside_a_retry_whose_write_fails_one_delivery(void **state)
+{
+    struct fixture *fx = *state;
+    long total = -1;
+
+    for (long n = -1; n <= total; n++) {
+        struct drain_counts counts;
+        long start;
+
+        clear_spool(fx);
+        dest_reset(&fx->dest);
+        seed(fx, KEY_RETRY, PAST_DUE, "fail", "k");
+        seed(fx, KEY_PENDING, 0, "fail", "k");
+        start = store_calls(fx->store);
+        store_fail_after(fx->store, n, SPOOL_WRITE_ATTEMPTS);
+        pass_maybe(fx, 1, &counts, n >= 0);
+        if (n < 0)
+            total = store_calls(fx->store) - start;
+        store_fail_after(fx->store, -1, 0);
+        if (dest_hits(&fx->dest, "k") > 1)
+            fail_msg("outage at call %ld: delivered %d times in one pass", n,
+                     dest_hits(&fx->dest, "k"));
+        if (empty_under(fx, "pending") && empty_under(fx, "retry"))
+            fail_msg("outage at call %ld: the webhook is gone", n);
+    }
+    assert_true(total >= 8);
+}
+
 static void done_write_failing_once_is_retried_no_second_delivery(void **state)
 {
     struct fixture *fx = *state;
@@ -631,6 +663,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(one_key_twice_in_one_pass_one_delivery, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(resend_met_after_its_retry_finished_one_delivery, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(resend_beside_a_retry_whose_write_fails_one_delivery, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(one_key_twice_in_one_pass_one_attempt_one_copy_left,
                                         setup, teardown),
