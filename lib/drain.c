@@ -541,7 +541,7 @@ static void log_unknown_destination(const struct item *it, const char *name)
  * Attempts every unfinished destination of e that is due: first those the
  * guard lets through at once, in config order, then those waiting for a rate
  * token, so neither a paused nor a rate-limited destination holds back the
- * others. A paused one is skipped, its attempts unspent.
+ * others. A paused one is passed over, its attempts unspent.
  */
 static void attempt_due(struct worker *w, const struct item *it, struct envelope *e,
                         const struct webhook *wh, int64_t now_s, struct pass_over *po)

@@ -21,7 +21,7 @@
  *      matching: done/ with outcome "filtered"
  *   -> each unfinished matching destination whose own due time has come, in
  *      config order: its guard (rate limit and breaker, per destination; a
- *      paused one is skipped with its attempts unspent, one waiting for a rate
+ *      paused one is passed over with its attempts unspent, one waiting for a rate
  *      token is delivered after the others) -> deliver with its own timeouts
  *      and signing -> 2xx: it is done; 410 or its schedule (its own
  *      schedule_s, else the drain's) exhausted: it gave up; else its next due

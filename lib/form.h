@@ -29,7 +29,7 @@ struct form {
 
 /*
  * Parses len bytes of body into f (which the caller frees with form_free,
- * even on failure). Empty pairs ("a=1&&b=2") are skipped; a pair without
+ * even on failure). Empty pairs ("a=1&&b=2") are ignored; a pair without
  * '=' is a name with an empty value. -1 with HS_ERR_INPUT "bad_form" when a
  * '%' is not followed by two hex digits.
  */

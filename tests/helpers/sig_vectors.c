@@ -96,7 +96,7 @@ static void expect(json_t *verify, const struct request *r, long now, const char
     report(strcmp(got, want) == 0, name, what, detail);
 }
 
-static void headers_from(struct headers *h, json_t *list, const char *skip)
+static void headers_from(struct headers *h, json_t *list, const char *left_out)
 {
     size_t i;
     json_t *pair;
@@ -105,7 +105,7 @@ static void headers_from(struct headers *h, json_t *list, const char *skip)
     json_array_foreach(list, i, pair) {
         const char *n = json_string_value(json_array_get(pair, 0));
 
-        if (skip == NULL || strcmp(n, skip) != 0)
+        if (left_out == NULL || strcmp(n, left_out) != 0)
             headers_add(h, n, json_string_value(json_array_get(pair, 1)));
     }
 }
