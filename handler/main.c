@@ -267,7 +267,10 @@ static void serve_connection(struct intake *in, FCGX_Request *request, int fd, l
         drain_body(request->in);
         if (FCGX_HasSeenEOF(request->in) != EOF || conn_stop_requested())
             request->keepConnection = 0; /* body not all read, or stopping: no next request */
-        request->detached = 0;
+        /* libfcgi lingers in its close (shutdown, then up to 2 s for the peer's end) unless
+         * the request is "detached"; with the whole request read there is nothing to
+         * linger for, and the process is free for the next connection at once. */
+        request->detached = FCGX_HasSeenEOF(request->in) == EOF && conn_all_read(fd);
         FCGX_Finish_r(request);
         conn_deadline_disarm();
         if (request->ipcFd < 0)

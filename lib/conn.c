@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <poll.h>
@@ -225,7 +226,10 @@ void conn_deadline_arm(int fd, long ms)
     struct itimerval t;
 
     memset(&t, 0, sizeof(t));
-    setitimer(ITIMER_REAL, &t, NULL);
+    /* A timer still running for another connection is stopped before deadline_fd names
+     * this one; one running for this connection is simply replaced by the next call. */
+    if (deadline_fd >= 0 && deadline_fd != fd)
+        setitimer(ITIMER_REAL, &t, NULL);
     deadline_hit = 0;
     deadline_fd = fd;
     t.it_value.tv_sec = ms / 1000;
@@ -246,6 +250,13 @@ int conn_deadline_disarm(void)
 int conn_deadline_passed(void)
 {
     return deadline_hit;
+}
+
+int conn_all_read(int fd)
+{
+    int queued = 0;
+
+    return ioctl(fd, FIONREAD, &queued) == 0 && queued == 0;
 }
 
 void conn_close(int fd)
@@ -308,8 +319,10 @@ enum conn_verdict conn_check_request(int fd)
     unsigned char rec[FCGI_HEADER_LEN + FCGI_BEGIN_LEN];
     int request_id;
     int content_len;
+    /* Mostly the whole BEGIN_REQUEST is there already: one look takes it. */
+    ssize_t seen = recv(fd, rec, sizeof(rec), MSG_PEEK);
 
-    if (!peek_exact(fd, rec, FCGI_HEADER_LEN))
+    if (seen < FCGI_HEADER_LEN && !peek_exact(fd, rec, FCGI_HEADER_LEN))
         goto closed;
     request_id = rec[2] << 8 | rec[3];
     content_len = rec[4] << 8 | rec[5];
@@ -320,7 +333,7 @@ enum conn_verdict conn_check_request(int fd)
     if (rec[1] == FCGI_BEGIN_REQUEST && request_id != 0 && content_len == FCGI_BEGIN_LEN) {
         int role;
 
-        if (!peek_exact(fd, rec, sizeof(rec)))
+        if (seen < (ssize_t)sizeof(rec) && !peek_exact(fd, rec, sizeof(rec)))
             goto closed;
         role = rec[8] << 8 | rec[9];
         if (role == CONN_ROLE_RESPONDER)

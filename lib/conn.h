@@ -68,6 +68,10 @@ enum conn_verdict {
 /* Looks at the next record (blocking; bounded by the armed deadline). */
 enum conn_verdict conn_check_request(int fd);
 
+/* 1 when everything the peer sent on fd has been read: a close then loses nothing it
+ * sent and resets nothing we sent, so it needs no lingering read first. */
+int conn_all_read(int fd);
+
 /* Closes a connection that is not libfcgi's: the write side first, then what the peer
  * still sends is read and dropped for a moment (so our last words are not lost to a
  * reset), then the descriptor. */

@@ -17,6 +17,11 @@ ADDR is HOST:PORT. Each run prints one line of `key=value` facts, e.g.
     stop-mid-body PID  sends half the body, SIGTERMs PID, then sends the rest
     keep-idle PATH BODY ID  one request on a kept connection, then silence: how long
                        until the handler closes it
+    held-open PATH BODY [NAME=VALUE...]  one request answered, its connection left
+                       open on this side (as a busy web server may leave it for a
+                       while), then a second request on a new connection: its status
+                       and how long it took; one process must not wait for the first
+                       connection's close before it serves the next
     keep-alive PATH BODY ID...  one kept connection (FCGI_KEEP_CONN), as nginx
                        keeps them: a request per ID, and between them one to an
                        unknown path whose body is never read; all statuses
@@ -205,6 +210,15 @@ def main():
         status, _ = read_answer(s)
         took = wait_closed(s)
         print("status=%s closed=%d seconds=%.2f" % (status, took is not None, took or 0))
+    elif what == "held-open":
+        path, body = args[0], open(args[1], "rb").read()
+        held = connect(addr)
+        held.sendall(begin(1) + params(1, cgi_env(path, len(body), args[2:] + ["HTTP_X_ID=held-1"])) +
+                     record(STDIN, 1, body) + record(STDIN, 1))
+        first, _ = read_answer(held)
+        second = request(addr, path, body, args[2:] + ["HTTP_X_ID=held-2"])
+        held.close()
+        print("first=%s %s" % (first, second))
     elif what == "keep-alive":
         path, body = args[0], open(args[1], "rb").read()
         start = time.monotonic()

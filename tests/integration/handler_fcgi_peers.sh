@@ -6,7 +6,8 @@
 # opening with an unknown management record is closed; an empty STDIN record
 # of another request id cannot shorten a body; and a SIGTERM in the middle of
 # a body lets that request finish, for one process and for --workers. A kept
-# connection (FCGI_KEEP_CONN) serves one request after another.
+# connection (FCGI_KEEP_CONN) serves one request after another; a request read to
+# its end is closed without waiting for the peer's close.
 . "$(dirname "$0")/../lib.sh"
 
 export PLAIN_TOKEN=t0ken
@@ -31,6 +32,17 @@ is "stop mid-body: the request is answered 202" 202 "$(field status "$out")"
 check "stop mid-body: the webhook is stored" stored mid-stop
 wait "$HANDLER_PID"
 is "stop mid-body: then the process exits 0" 0 "$?"
+
+# A request read to its end is closed at once: one process serves the next
+# connection while the web server still holds the last one open (libfcgi's own
+# close would wait up to 2 s for it).
+start_handler "$T/config.json"
+out=$(client held-open /hooks/plain "$T/body.json" "${auth[@]}")
+is "held open: the first request is answered 202" 202 "$(field first "$out")"
+is "held open: the next connection is answered 202" 202 "$(field status "$out")"
+check "held open: the next one is served within 1 s" below "$(field seconds "$out")" 1
+kill -TERM "$HANDLER_PID"
+wait "$HANDLER_PID"
 
 # FCGI_WEB_SERVER_ADDRS, as libfcgi reads it, still names the peers allowed.
 FCGI_WEB_SERVER_ADDRS=10.0.0.1,127.0.0.1 start_handler "$T/config.json"
