@@ -118,16 +118,13 @@ for rep in $(seq 1 "$REPEAT"); do
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$W/load"
 
-python3 - "$W/results" "$CS" "$REPEAT" "$SECS" <<'PY'
-import statistics, sys
-rows = [dict(kv.split("=", 1) for kv in ("kind=" + line).split()) for line in open(sys.argv[1])]
-for r in rows:
-    r["kind"] = r["kind"].split("-")[0]
+PYTHONPATH=bench python3 - "$W/results" "$CS" "$REPEAT" "$SECS" <<'PY'
+import sys
+import figures
+from figures import show
+rows = figures.read_rows(sys.argv[1])
 def fig(kind, c, field):
-    v = [float(r[field]) for r in rows if r["kind"] == kind and r["c"] == c]
-    return statistics.median(v), min(v), max(v)
-def show(m):
-    return "%g (%g-%g)" % m if m[1] != m[2] else "%g" % m[0]
+    return figures.fig(rows, kind, c, field)
 print("hookspool intake, %s s runs, %s repetition(s), medians (min-max)" % (sys.argv[4], sys.argv[3]))
 print("| c | measure | limit | hookspool | ratio |")
 print("|---|---|---|---|---|")

@@ -4,14 +4,25 @@
 # npm ci into the cache on first use) that checks the same GitHub signature with
 # timingSafeEqual, builds an envelope of the same shape and answers 202 after its
 # PutObject, one Node.js process. Both into the same MinIO, wrk -c c with the 1024
-# pre-signed bodies, interleaved: accepted/s, p50/p99, CPU per webhook over each
-# one's process tree (lighttpd + handlers; node) and its PSS.
-#   BENCH_CONCURRENCY (default "4 16")  BENCH_SECONDS (10)  BENCH_QUICK=1: 4 s
+# pre-signed bodies: accepted/s, p50/p99, CPU per webhook over each one's process tree
+# (lighttpd + handlers; node) and its PSS, each server started afresh for its run.
+# Runs are interleaved and repeated, in ABBA order: at each c, hookspool then fastify
+# in odd repetitions, fastify then hookspool in even ones, so that what a run leaves
+# behind (MinIO's dirty pages, its caches) falls on each receiver alike. Prints one
+# table of medians with min-max over the repetitions, and per c the ratios
+# hookspool / fastify of the medians (the goal for CPU per webhook: at most 0.2), with
+# the machine's load before and after.
+#   BENCH_CONCURRENCY (default "4 16")  BENCH_SECONDS (10)  BENCH_REPEAT (3)
+#   BENCH_QUICK=1: 4 s runs, one repetition
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
 CS=${BENCH_CONCURRENCY:-4 16}
 SECS=${BENCH_SECONDS:-10}
-[ -n "${BENCH_QUICK:-}" ] && SECS=4
+REPEAT=${BENCH_REPEAT:-3}
+if [ -n "${BENCH_QUICK:-}" ]; then
+    SECS=4
+    REPEAT=1
+fi
 PEER=$HOOKSPOOL_CACHE/bench-peer-node
 if ! cmp -s bench/peers/node/package-lock.json "$PEER/package-lock.json" 2>/dev/null; then
     mkdir -p "$PEER"
@@ -22,7 +33,7 @@ cp bench/peers/node/server.js "$PEER/"
 bench_bodies
 
 # measure NAME C PID PORT OBJECTS_PREFIX: one run against the server at PORT, whose
-# process tree is PID's
+# process tree is PID's; appends a line to $W/results
 measure() {
     local name=$1 c=$2 pids t0 t1 pss before after requests non2xx accepted
     wrk -t2 -c"$c" -d1s -s "$W/accept.lua" "http://127.0.0.1:$4/hooks/bench" >/dev/null
@@ -43,34 +54,84 @@ measure() {
         echo "bench: $name: $accepted answers 202, $((after - before)) objects" >&2
         STATUS=1
     fi
-    echo "| $c | ${name%%-*} | $(python3 -c "print(round($accepted / $SECS, 1))") |" \
-        "$(wrk_ms "$W/$name.wrk" 50) / $(wrk_ms "$W/$name.wrk" 99) |" \
-        "$(python3 -c "print(round(($t1 - $t0) * 1000 / $CLK_TCK / max($accepted, 1), 3))") |" \
-        "$(python3 -c "print(round($pss / 1024, 1))") |"
+    echo "$name c=$c accepted_per_s=$(python3 -c "print(round($accepted / $SECS, 1))")" \
+        "p50_ms=$(wrk_ms "$W/$name.wrk" 50) p99_ms=$(wrk_ms "$W/$name.wrk" 99)" \
+        "cpu_ms_per_webhook=$(python3 -c "print(round(($t1 - $t0) * 1000 / $CLK_TCK / max($accepted, 1), 3))")" \
+        "pss_mib=$(python3 -c "print(round($pss / 1024, 1))")" >>"$W/results"
+}
+
+run_hookspool() { # C REP
+    local name=hookspool-$1-$2
+    start_lighttpd "$name" "s3://$HS_S3_BUCKET/$name?endpoint=$HS_S3_ENDPOINT&tls=0" "$1" ||
+        return 1
+    measure "$name" "$1" "$LPID" "$PORT" "$name"
+    kill "$LPID"
+    wait "$LPID" 2>/dev/null
+    return 0 # not the status of the process just stopped
+}
+
+run_fastify() { # C REP
+    local name=fastify-$1-$2 port pid
+    port=$(free_port)
+    PORT=$port S3_ENDPOINT=$HS_S3_ENDPOINT S3_BUCKET=$HS_S3_BUCKET S3_PREFIX=$name \
+        node "$PEER/server.js" 2>"$W/$name.log" &
+    pid=$!
+    BENCH_PIDS+=("$pid")
+    for _ in $(seq 1 100); do
+        curl -fs "http://127.0.0.1:$port/hooks/_health" >/dev/null && break
+        sleep 0.1
+    done
+    if ! curl -fs "http://127.0.0.1:$port/hooks/_health" >/dev/null; then
+        echo "bench: the fastify peer did not start" >&2
+        cat "$W/$name.log" >&2
+        return 1
+    fi
+    measure "$name" "$1" "$pid" "$port" "$name"
+    kill "$pid"
+    wait "$pid" 2>/dev/null
+    return 0 # not the status of the process just stopped (143 for node)
 }
 
 STATUS=0
-echo "hookspool and a fastify + @aws-sdk/client-s3 peer into MinIO, $SECS s runs" \
-    "(load $(cut -d' ' -f1-3 /proc/loadavg))"
-echo "| c | receiver | accepted/s | p50 / p99 ms | CPU ms per webhook | PSS MiB |"
-echo "|---|---|---|---|---|---|"
-for c in $CS; do
-    start_lighttpd "hookspool-$c" "s3://$HS_S3_BUCKET/hs-$c?endpoint=$HS_S3_ENDPOINT&tls=0" "$c" ||
-        exit 1
-    measure "hookspool-$c" "$c" "$LPID" "$PORT" "hs-$c"
-    kill "$LPID"
-    wait "$LPID" 2>/dev/null
-    NPORT=$(free_port)
-    PORT=$NPORT S3_ENDPOINT=$HS_S3_ENDPOINT S3_BUCKET=$HS_S3_BUCKET S3_PREFIX=node-$c \
-        node "$PEER/server.js" 2>"$W/node-$c.log" &
-    NPID=$!
-    BENCH_PIDS+=("$NPID")
-    for _ in $(seq 1 100); do
-        curl -fs "http://127.0.0.1:$NPORT/hooks/_health" >/dev/null && break
-        sleep 0.1
+: >"$W/results"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+for rep in $(seq 1 "$REPEAT"); do
+    for c in $CS; do
+        if [ $((rep % 2)) -eq 1 ]; then
+            order="run_hookspool run_fastify"
+        else
+            order="run_fastify run_hookspool"
+        fi
+        for step in $order; do
+            $step "$c" "$rep" || exit 1
+        done
     done
-    measure "fastify-$c" "$c" "$NPID" "$NPORT" "node-$c"
-    kill "$NPID"
-    wait "$NPID" 2>/dev/null
 done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+PYTHONPATH=bench python3 - "$W/results" "$CS" "$REPEAT" "$SECS" <<'PY'
+import sys
+import figures
+from figures import show
+rows = figures.read_rows(sys.argv[1])
+def fig(kind, c, field):
+    return figures.fig(rows, kind, c, field)
+def ratio(c, field):
+    return fig("hookspool", c, field)[0] / fig("fastify", c, field)[0]
+print("hookspool and a fastify + @aws-sdk/client-s3 peer into MinIO, %s s runs, %s repetition(s)"
+      " in ABBA order, medians (min-max)" % (sys.argv[4], sys.argv[3]))
+print("| c | receiver | accepted/s | p50 / p99 ms | CPU ms per webhook | PSS MiB |")
+print("|---|---|---|---|---|---|")
+for c in sys.argv[2].split():
+    for kind in ("hookspool", "fastify"):
+        print("| %s | %s | %s | %s / %s | %s | %s |" %
+              (c, kind, show(fig(kind, c, "accepted_per_s")), show(fig(kind, c, "p50_ms")),
+               show(fig(kind, c, "p99_ms")), show(fig(kind, c, "cpu_ms_per_webhook")),
+               show(fig(kind, c, "pss_mib"))))
+    print("| %s | **hookspool / fastify** | **%.2f** | %.2f / %.2f | **%.2f** (goal: at most 0.2) | %.2f |" %
+          (c, ratio(c, "accepted_per_s"), ratio(c, "p50_ms"), ratio(c, "p99_ms"),
+           ratio(c, "cpu_ms_per_webhook"), ratio(c, "pss_mib")))
+PY
+echo "load before: $load_before"
+echo "load after: $load_after"
 exit $STATUS
