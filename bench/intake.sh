@@ -9,7 +9,9 @@
 #                in advance (no signing in the load's Lua), a fresh delivery id each;
 #                accepted/s (202s, each one an object counted with mc or find), p50
 #                and p99, CPU per webhook over lighttpd's process tree (/proc/PID/stat)
-#                and PSS of that tree (/proc/PID/smaps_rollup) after the run
+#                and PSS of that tree (/proc/PID/smaps_rollup) after the run; for every
+#                run, limits too, how idle the machine was (/proc/stat), and the fsync
+#                limit's own CPU per write
 # Prints one table, medians of the repetitions with min-max.
 #   BENCH_CONCURRENCY (default "4 16")  BENCH_SECONDS (10)  BENCH_REPEAT (3)
 #   BENCH_QUICK=1: 4 s runs, one repetition
@@ -43,9 +45,11 @@ hookspool_run() {
     pids=$(tree_pids "$LPID")
     before=$(count_objects "$name")
     t0=$(cpu_ticks $pids)
+    m0=$(machine_idle)
     wrk -t2 -c"$c" -d"${SECS}s" --latency -s "$W/accept.lua" \
         "http://127.0.0.1:$PORT/hooks/bench" >"$W/$name/wrk.txt"
     t1=$(cpu_ticks $pids)
+    m1=$(machine_idle)
     pss=$(pss_kib $pids)
     after=$(count_objects "$name")
     requests=$(wrk_requests "$W/$name/wrk.txt")
@@ -63,6 +67,7 @@ hookspool_run() {
     echo "$name c=$c accepted_per_s=$rate p50_ms=$(wrk_ms "$W/$name/wrk.txt" 50)" \
         "p99_ms=$(wrk_ms "$W/$name/wrk.txt" 99)" \
         "cpu_ms_per_webhook=$(python3 -c "print(round(($t1 - $t0) * 1000 / $CLK_TCK / max($accepted, 1), 3))")" \
+        "idle_pct=$(idle_pct "$m0" "$m1")" \
         "pss_mib=$(python3 -c "print(round($pss / 1024, 1))")" >>"$W/results"
     kill "$LPID"
     wait "$LPID" 2>/dev/null
@@ -80,20 +85,25 @@ put_limit() { # C REP
     "$S3LOAD" -endpoint "$HS_S3_ENDPOINT" -bucket "$HS_S3_BUCKET" -mode put -c "$1" \
         -seconds 1 -size "$ENVELOPE_SIZE" -prefix "warm-$2-$1" >/dev/null || return 1
     settle
+    m0=$(machine_idle)
     out=$("$S3LOAD" -endpoint "$HS_S3_ENDPOINT" -bucket "$HS_S3_BUCKET" -mode put -c "$1" \
         -seconds "$SECS" -size "$ENVELOPE_SIZE" -prefix "limit-$2-$1") || return 1
+    m1=$(machine_idle)
     echo "put_limit c=$1 rate=$(json_field "$out" rate) p50_ms=$(json_field "$out" p50_ms)" \
-        "p99_ms=$(json_field "$out" p99_ms)" >>"$W/results"
+        "p99_ms=$(json_field "$out" p99_ms) idle_pct=$(idle_pct "$m0" "$m1")" >>"$W/results"
 }
 
 fsync_limit() { # C REP
     mkdir -p "$W/fsync-$2-$1"
     "$FSYNC_LIMIT" "$W/fsync-$2-$1" "$1" 1 "$ENVELOPE_SIZE" >/dev/null || return 1
     settle
+    m0=$(machine_idle)
     out=$("$FSYNC_LIMIT" "$W/fsync-$2-$1" "$1" "$SECS" "$ENVELOPE_SIZE") || return 1
+    m1=$(machine_idle)
     rm -rf "$W/fsync-$2-$1"
     echo "fsync_limit c=$1 rate=$(json_field "$out" rate) p50_ms=$(json_field "$out" p50_ms)" \
-        "p99_ms=$(json_field "$out" p99_ms)" >>"$W/results"
+        "p99_ms=$(json_field "$out" p99_ms) cpu_ms_per_op=$(json_field "$out" cpu_ms_per_op)" \
+        "idle_pct=$(idle_pct "$m0" "$m1")" >>"$W/results"
 }
 
 hookspool_s3() { hookspool_run "s3-$2-$1" "s3://$HS_S3_BUCKET/s3-$2-$1?endpoint=$HS_S3_ENDPOINT&tls=0" "$1"; }
@@ -137,8 +147,11 @@ for c in sys.argv[2].split():
         print("| %s | p50 / p99 ms into %s | %s / %s | %s / %s | |" %
               (c, what, show(fig(limit, c, "p50_ms")), show(fig(limit, c, "p99_ms")),
                show(fig(kind, c, "p50_ms")), show(fig(kind, c, "p99_ms"))))
-        print("| %s | CPU ms per webhook, %s (lighttpd + handlers) | | %s | |" %
-              (c, what, show(fig(kind, c, "cpu_ms_per_webhook"))))
+        lim_cpu = show(fig(limit, c, "cpu_ms_per_op")) if limit == "fsync_limit" else ""
+        print("| %s | CPU ms per webhook, %s (lighttpd + handlers; the limit: its own) | %s | %s | |" %
+              (c, what, lim_cpu, show(fig(kind, c, "cpu_ms_per_webhook"))))
+        print("| %s | machine idle %%, %s | %s | %s | |" %
+              (c, what, show(fig(limit, c, "idle_pct")), show(fig(kind, c, "idle_pct"))))
         print("| %s | PSS MiB, %s (lighttpd + %s handlers) | | %s | |" %
               (c, what, c, show(fig(kind, c, "pss_mib"))))
 PY

@@ -56,6 +56,14 @@ cpu_ticks() {
     echo "$t"
 }
 
+# machine_idle: the idle and total clock ticks of all cores so far (/proc/stat), "IDLE
+# TOTAL"; idle_pct BEFORE AFTER: the share of the time between two of them that the
+# machine was idle, in percent
+machine_idle() { awk '$1 == "cpu" {t = 0; for (i = 2; i <= NF; i++) t += $i; print $5 + $6, t}' /proc/stat; }
+idle_pct() {
+    python3 -c 'import sys; i0, t0, i1, t1 = map(int, sys.argv[1:]); print(round(100 * (i1 - i0) / max(t1 - t0, 1), 1))' $1 $2
+}
+
 # pss_kib PID...: the processes' proportional set size, summed
 pss_kib() {
     local k=0 p
