@@ -8,8 +8,10 @@
  * keeps its connection cache), so a worker reuses its TCP and TLS connection. Every
  * store call has one deadline, timeout_ms after it began, shared by all its requests
  * (list pages, retries); each request gets what is left as curl's total timeout.
- * No "Expect: 100-continue" (one round trip less per put). The driver is read-only
- * after open but for the signer's day key, which sigv4 locks: threads share it.
+ * No "Expect: 100-continue" (one round trip less per put), and a put's body is sent
+ * from memory with its head, in one write when small. The driver is read-only
+ * after open but for the signer's day key, which sigv4 locks, and the listing's
+ * resume point (struct list_resume), which resume_lock guards: threads share it.
  *
  * Keys: store keys hold "%XX" sequences, and S3 names objects by the decoded path,
  * so every key is percent-encoded once, in the URL and in what is signed alike ("%"
@@ -53,6 +55,29 @@
 #define S3_MAX_QUERY 5
 #define S3_MAX_HEADERS 5 /* host, content hash, date, token, copy source */
 
+/* What one ListObjectsV2 page held, and where the next starts. */
+struct list_page {
+    char **raw;         /* every key of the page, as the server named it */
+    size_t n_raw;
+    int truncated;      /* IsTruncated */
+    char *next_token;   /* NextContinuationToken, or NULL */
+};
+
+/*
+ * Where the last listing that stopped with more to come goes on: its prefix and its
+ * last page, with the key before the page and the token after it. A later call under
+ * that prefix whose start-after is one of these keys takes the keys after it from the
+ * page and goes on with the token, instead of sending start-after: MinIO walks a start-after listing afresh from
+ * the beginning of the prefix, so a walk of a state page by page would cost the square
+ * of its keys, while a token goes on from the listing it came from. prefix is NULL when
+ * there is none.
+ */
+struct list_resume {
+    char *prefix;
+    char *before; /* the key the page comes after; NULL: it is the first */
+    struct list_page page;
+};
+
 struct v4_driver {
     char *bucket;
     char *prefix;    /* "" or "PREFIX/" */
@@ -64,6 +89,8 @@ struct v4_driver {
     char *session_token;
     long timeout_ms;
     struct sigv4_signer *signer;
+    pthread_mutex_t resume_lock;
+    struct list_resume resume;
 };
 
 /* One request and what came back. */
@@ -629,13 +656,29 @@ static int v4_copy(void *driver, const char *from, const char *to, struct error 
     return rc;
 }
 
-/* What one ListObjectsV2 page held, and where the next starts. */
-struct list_page {
-    size_t n_contents;  /* keys in the page, taken or not */
-    int truncated;      /* IsTruncated */
-    char *next_token;   /* NextContinuationToken, or NULL */
-    char *last;         /* the last raw key of the page, or NULL */
-};
+static void page_free(struct list_page *p)
+{
+    for (size_t i = 0; i < p->n_raw; i++)
+        free(p->raw[i]);
+    free(p->raw);
+    free(p->next_token);
+    memset(p, 0, sizeof(*p));
+}
+
+/* Adds raw to keys/n (up to want) when it is a key of the store: objects not written
+ * through it (outside PREFIX, or names no key can have) are not part of it. */
+static void take_key(const struct v4_driver *d, const char *raw, char ***keys, size_t *n,
+                     size_t *alloc, size_t want)
+{
+    if (strncmp(raw, d->prefix, d->prefix_len) != 0 || !store_key_valid(raw + d->prefix_len) ||
+        *n == want)
+        return;
+    if (*n == *alloc) {
+        *alloc = *alloc != 0 ? *alloc * 2 : 64;
+        *keys = xrealloc(*keys, *alloc * sizeof(**keys));
+    }
+    (*keys)[(*n)++] = xstrdup(raw + d->prefix_len);
+}
 
 /* Adds the page's keys of the store to keys/n (up to want); fills p. -1: not a listing. */
 static int take_page(const struct v4_driver *d, const struct buf *body, char ***keys, size_t *n,
@@ -651,29 +694,15 @@ static int take_page(const struct v4_driver *d, const struct buf *body, char ***
     if (root == NULL || strcmp((const char *)root->name, "ListBucketResult") != 0)
         goto out;
     for (node = root->children; node != NULL; node = node->next) {
-        char *key;
-
         if (node->type != XML_ELEMENT_NODE || strcmp((const char *)node->name, "Contents") != 0)
             continue;
         v = child_text(node, "Key");
         if (v == NULL)
             continue;
-        key = xstrdup((const char *)v);
+        p->raw = xrealloc(p->raw, (p->n_raw + 1) * sizeof(*p->raw));
+        p->raw[p->n_raw++] = xstrdup((const char *)v);
         xmlFree(v);
-        p->n_contents++;
-        free(p->last);
-        p->last = key;
-        /* Objects not written through the store (outside PREFIX, or names no key can
-         * have) are not part of it. */
-        if (strncmp(key, d->prefix, d->prefix_len) != 0 || !store_key_valid(key + d->prefix_len))
-            continue;
-        if (*n == want)
-            continue;
-        if (*n == *alloc) {
-            *alloc = *alloc != 0 ? *alloc * 2 : 64;
-            *keys = xrealloc(*keys, *alloc * sizeof(**keys));
-        }
-        (*keys)[(*n)++] = xstrdup(key + d->prefix_len);
+        take_key(d, p->raw[p->n_raw - 1], keys, n, alloc, want);
     }
     v = child_text(root, "IsTruncated");
     p->truncated = v != NULL && strcmp((const char *)v, "true") == 0;
@@ -688,20 +717,79 @@ out:
     return rc;
 }
 
+static void resume_clear(struct list_resume *rs)
+{
+    free(rs->prefix);
+    free(rs->before);
+    rs->prefix = NULL;
+    rs->before = NULL;
+    page_free(&rs->page);
+}
+
+/* The resume point's page and the key before it, taken out, when it is under
+ * full_prefix and marker is one of them; *after is the index of the page's first key
+ * after marker. 0 when it is not. */
+static int resume_take(struct v4_driver *d, const char *full_prefix, const char *marker,
+                       struct list_page *page, char **before, size_t *after)
+{
+    struct list_resume *rs = &d->resume;
+    int found = 0;
+
+    pthread_mutex_lock(&d->resume_lock);
+    if (rs->prefix != NULL && strcmp(rs->prefix, full_prefix) == 0) {
+        if (rs->before != NULL && strcmp(rs->before, marker) == 0) {
+            *after = 0;
+            found = 1;
+        }
+        for (size_t i = 0; i < rs->page.n_raw && !found; i++) {
+            if (strcmp(rs->page.raw[i], marker) == 0) {
+                *after = i + 1;
+                found = 1;
+            }
+        }
+    }
+    if (found) {
+        *page = rs->page;
+        *before = rs->before;
+        memset(&rs->page, 0, sizeof(rs->page));
+        rs->before = NULL;
+        resume_clear(rs);
+    }
+    pthread_mutex_unlock(&d->resume_lock);
+    return found;
+}
+
+/* Makes page (taken), which comes after the key before, the resume point of listings
+ * under full_prefix. */
+static void resume_keep(struct v4_driver *d, const char *full_prefix, const char *before,
+                        struct list_page *page)
+{
+    pthread_mutex_lock(&d->resume_lock);
+    resume_clear(&d->resume);
+    d->resume.prefix = xstrdup(full_prefix);
+    d->resume.before = before != NULL ? xstrdup(before) : NULL;
+    d->resume.page = *page;
+    memset(page, 0, sizeof(*page));
+    pthread_mutex_unlock(&d->resume_lock);
+}
+
 static int v4_list(void *driver, const char *prefix, const char *start_after, size_t limit,
                    struct store_page *page, struct error *err)
 {
-    const struct v4_driver *d = driver;
+    struct v4_driver *d = driver;
     struct v4_call c;
     struct v4_request r;
-    struct list_page p = {0, 0, NULL, NULL};
+    struct list_page p = {NULL, 0, 0, NULL};
     char *full_prefix = xasprintf("%s%s", d->prefix, prefix);
     char *marker = NULL;
     char *token = NULL;
+    char *before = NULL; /* the key the page in p comes after (NULL: from the start) */
     char **keys = NULL;
     size_t n = 0;
     size_t alloc = 0;
+    size_t after;
     int past_all = 0;
+    int resumed = 0;
     int rc = -1;
 
     call_init(&c, d);
@@ -716,18 +804,24 @@ static int v4_list(void *driver, const char *prefix, const char *start_after, si
         free(marker);
         marker = NULL;
     }
+    if (marker != NULL && resume_take(d, full_prefix, marker, &p, &before, &after)) {
+        for (size_t i = after; i < p.n_raw; i++)
+            take_key(d, p.raw[i], &keys, &n, &alloc, limit);
+        token = p.next_token != NULL ? xstrdup(p.next_token) : NULL;
+        resumed = token != NULL;
+    }
     /*
      * Pages follow the continuation token while the server says more follow. When it
      * says none do, the listing is asked once more from its last key, and only an
      * empty answer ends it: MinIO (2025 releases) answers a listing with a short page
      * and IsTruncated=false while keys follow, when one key is a prefix of its
-     * neighbours ("a/d", "a/d.e", "a/d0"). All before the call's one deadline.
+     * neighbours ("a/d", "a/d.e", "a/d0"). All before the call's one deadline. Pages
+     * are asked for whole: what is past the limit waits in the resume point.
      */
     while (!past_all && n < limit) {
-        size_t ask = limit - n < S3_LIST_PAGE_MAX ? limit - n : S3_LIST_PAGE_MAX;
         char max_keys[24];
 
-        snprintf(max_keys, sizeof(max_keys), "%zu", ask);
+        snprintf(max_keys, sizeof(max_keys), "%d", S3_LIST_PAGE_MAX);
         r.n_query = 0;
         add_query(&r, "list-type", "2");
         add_query(&r, "max-keys", max_keys);
@@ -739,30 +833,48 @@ static int v4_list(void *driver, const char *prefix, const char *start_after, si
             add_query(&r, "start-after", marker);
         if (perform(&c, &r, err) < 0 && !c.timed_out)
             goto out;
+        if (!c.timed_out && !request_ok(&r) && resumed && r.status >= 400 && r.status < 500) {
+            /* A token the server no longer takes (expired, say): go on from the last key
+             * with start-after instead. */
+            resumed = 0;
+            free(token);
+            token = NULL;
+            free(marker);
+            marker = xstrdup(p.raw[p.n_raw - 1]); /* resumed: the page holds keys */
+            continue;
+        }
         if (c.timed_out || !request_ok(&r)) {
             request_error(&c, &r, err);
             goto out;
         }
-        free(p.next_token);
-        free(p.last);
+        resumed = 0;
+        /* The new page comes after the last key of the one before, or after marker. */
+        if (p.n_raw > 0) {
+            free(before);
+            before = xstrdup(p.raw[p.n_raw - 1]);
+        } else if (token == NULL && marker != NULL) {
+            free(before);
+            before = xstrdup(marker);
+        }
+        page_free(&p);
         if (take_page(d, &r.resp, &keys, &n, &alloc, limit, &p) < 0) {
             error_set(err, HS_ERR_TRANSIENT, "store_unavailable",
                       "the listing is not a ListBucketResult document (%s)", d->host);
             goto out;
         }
-        if (p.n_contents == 0)
-            break;
         free(token);
         token = NULL;
-        if (p.truncated && p.next_token != NULL) {
-            token = p.next_token;
-            p.next_token = NULL;
-        } else {
-            free(marker);
-            marker = p.last;
-            p.last = NULL;
-        }
+        free(marker);
+        marker = NULL;
+        if (p.n_raw == 0)
+            break;
+        if (p.truncated && p.next_token != NULL)
+            token = xstrdup(p.next_token);
+        else
+            marker = xstrdup(p.raw[p.n_raw - 1]);
     }
+    if (p.n_raw > 0 && p.truncated && p.next_token != NULL)
+        resume_keep(d, full_prefix, before, &p); /* more to come: the next page goes on here */
     page->keys = keys;
     page->n = n;
     keys = NULL;
@@ -772,8 +884,8 @@ out:
     for (size_t i = 0; i < n; i++)
         free(keys[i]);
     free(keys);
-    free(p.next_token);
-    free(p.last);
+    page_free(&p);
+    free(before);
     free(token);
     free(marker);
     free(full_prefix);
@@ -790,6 +902,8 @@ static void v4_close(void *driver)
     if (d->session_token != NULL)
         OPENSSL_cleanse(d->session_token, strlen(d->session_token));
     sigv4_free(d->signer);
+    resume_clear(&d->resume);
+    pthread_mutex_destroy(&d->resume_lock);
     free(d->session_token);
     free(d->ca_file);
     free(d->path_base);
@@ -831,6 +945,7 @@ int store_s3v4_open(const struct s3_url *url, const struct store_config *cfg,
                            : NULL;
     d->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : CONFIG_DEFAULT_STORE_TIMEOUT_MS;
     d->signer = sigv4_new(cfg->access_key, cfg->secret_key, url->region, "s3");
+    pthread_mutex_init(&d->resume_lock, NULL);
     out->ops = &v4_ops;
     out->driver = d;
     out->description = xasprintf("s3://%s%s%s@%s", d->bucket, url->prefix[0] != '\0' ? "/" : "",

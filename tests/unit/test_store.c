@@ -1375,6 +1375,118 @@ static void test_s3_no_expect(void **state)
     }
 }
 
+/* A scripted S3 peer for listings: answers the requests in order from a script, one
+ * connection each, and keeps each request line. */
+#define LIST_PEER_REQUESTS 4
+struct list_peer {
+    int fd;
+    const char *const *answers;
+    int n_answers;
+    char lines[LIST_PEER_REQUESTS][512];
+    int served;
+};
+
+static void *list_peer_run(void *arg)
+{
+    struct list_peer *p = arg;
+
+    while (p->served < p->n_answers) {
+        char head[4096];
+        size_t have = 0;
+        int c = accept(p->fd, NULL, NULL);
+
+        if (c < 0)
+            return NULL;
+        head[0] = '\0';
+        while (strstr(head, "\r\n\r\n") == NULL && have < sizeof(head) - 1) {
+            ssize_t got = recv(c, head + have, sizeof(head) - 1 - have, 0);
+
+            if (got <= 0)
+                break;
+            have += (size_t)got;
+            head[have] = '\0';
+        }
+        snprintf(p->lines[p->served], sizeof(p->lines[0]), "%.*s", (int)strcspn(head, "\r"),
+                 head);
+        (void)send(c, p->answers[p->served], strlen(p->answers[p->served]), MSG_NOSIGNAL);
+        p->served++;
+        close(c);
+    }
+    return NULL;
+}
+
+#define LIST_XML(body)                                                                     \
+    "HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nConnection: close\r\nContent-Length: " \
+    "%zu\r\n\r\n" body
+
+/*
+ * A walk goes on from one page to the next with the server's continuation token (a
+ * start-after listing makes MinIO walk the prefix afresh, each page), and when the
+ * server no longer takes the token, with start-after from the last key it had.
+ */
+static void test_s3_list_resumes_with_token(void **state)
+{
+    static const char page1[] =
+        "<ListBucketResult><IsTruncated>true</IsTruncated>"
+        "<Contents><Key>p/k/a</Key></Contents><Contents><Key>p/k/b</Key></Contents>"
+        "<Contents><Key>p/k/c</Key></Contents>"
+        "<NextContinuationToken>T1</NextContinuationToken></ListBucketResult>";
+    static const char refused[] = "<Error><Code>InvalidArgument</Code><Message>The continuation "
+                                  "token provided is incorrect</Message></Error>";
+    static const char page2[] = "<ListBucketResult><IsTruncated>false</IsTruncated>"
+                                "<Contents><Key>p/k/d</Key></Contents></ListBucketResult>";
+    static const char empty[] = "<ListBucketResult><IsTruncated>false</IsTruncated>"
+                                "</ListBucketResult>";
+    char answers[LIST_PEER_REQUESTS][1024];
+    const char *script[LIST_PEER_REQUESTS];
+    struct list_peer peer;
+    struct store_page page;
+    struct error err;
+    pthread_t thread;
+    struct store *s;
+    char url[128];
+    int port;
+
+    (void)state;
+    snprintf(answers[0], sizeof(answers[0]), LIST_XML("%s"), strlen(page1), page1);
+    snprintf(answers[1], sizeof(answers[1]),
+             "HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nConnection: close\r\n"
+             "Content-Length: %zu\r\n\r\n%s", strlen(refused), refused);
+    snprintf(answers[2], sizeof(answers[2]), LIST_XML("%s"), strlen(page2), page2);
+    snprintf(answers[3], sizeof(answers[3]), LIST_XML("%s"), strlen(empty), empty);
+    for (int i = 0; i < LIST_PEER_REQUESTS; i++)
+        script[i] = answers[i];
+    memset(&peer, 0, sizeof(peer));
+    peer.answers = script;
+    peer.n_answers = LIST_PEER_REQUESTS;
+    peer.fd = loopback_listen(4, &port);
+    assert_true(peer.fd >= 0);
+    assert_int_equal(pthread_create(&thread, NULL, list_peer_run, &peer), 0);
+    snprintf(url, sizeof(url), "s3://bucket/p?endpoint=127.0.0.1:%d&tls=0", port);
+    s = open_url(url, 5000, &err);
+    assert_non_null(s);
+    assert_int_equal(store_list(s, "k/", NULL, 2, &page, &err), 0);
+    assert_int_equal(page.n, 2);
+    assert_true(page.truncated);
+    assert_string_equal(page.keys[1], "k/b");
+    store_page_free(&page);
+    if (store_list(s, "k/", "k/b", 2, &page, &err) != 0)
+        fail_msg("second page: %s", err.msg);
+    assert_int_equal(page.n, 2);
+    assert_false(page.truncated);
+    assert_string_equal(page.keys[0], "k/c");
+    assert_string_equal(page.keys[1], "k/d");
+    store_page_free(&page);
+    store_close(s);
+    pthread_join(thread, NULL);
+    close(peer.fd);
+    assert_int_equal(peer.served, LIST_PEER_REQUESTS);
+    assert_null(strstr(peer.lines[0], "continuation-token"));
+    assert_non_null(strstr(peer.lines[1], "continuation-token=T1"));
+    assert_null(strstr(peer.lines[1], "start-after"));
+    assert_non_null(strstr(peer.lines[2], "start-after=p%2Fk%2Fc"));
+}
+
 /* Every case once per S3 target, and once more on fs where it is not S3's alone. */
 #define CASE(t, fn, what) {#t ": " what, fn, setup, teardown, (void *)&t}
 #define S3(fn, what) CASE(MINIO_V4, fn, what), CASE(MINIO_V2, fn, what), CASE(VGW, fn, what)
@@ -1437,6 +1549,8 @@ int main(void)
         CASE(MINIO_V4, test_s3_refused, "refused connection is transient"),
         CASE(MINIO_V2, test_s3_refused, "refused connection is transient"),
         CASE(MINIO_V4, test_s3_no_expect, "puts never send Expect: 100-continue"),
+        CASE(MINIO_V4, test_s3_list_resumes_with_token,
+             "a walk goes on with the continuation token, with start-after once refused"),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
