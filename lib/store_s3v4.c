@@ -67,10 +67,10 @@ struct list_page {
  * Where the last listing that stopped with more to come goes on: its prefix and its
  * last page, with the key before the page and the token after it. A later call under
  * that prefix whose start-after is one of these keys takes the keys after it from the
- * page and goes on with the token, instead of sending start-after: MinIO walks a start-after listing afresh from
- * the beginning of the prefix, so a walk of a state page by page would cost the square
- * of its keys, while a token goes on from the listing it came from. prefix is NULL when
- * there is none.
+ * page and goes on with the token, instead of sending start-after: MinIO walks a
+ * start-after listing afresh from the beginning of the prefix, so a walk of a state
+ * page by page would cost the square of its keys, while a token goes on from the
+ * listing it came from. prefix is NULL when there is none.
  */
 struct list_resume {
     char *prefix;
