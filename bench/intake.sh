@@ -112,20 +112,9 @@ hookspool_fs() {
     rm -rf "$W/fs-$2-$1/spool"
 }
 
-# Interleaved: each limit next to its hookspool run, the order of the pair flipped
-# every repetition (a run just after another pays for what that one left behind).
-for rep in $(seq 1 "$REPEAT"); do
-    for c in $CS; do
-        if [ $((rep % 2)) -eq 1 ]; then
-            order="fsync_limit hookspool_fs put_limit hookspool_s3"
-        else
-            order="hookspool_fs fsync_limit hookspool_s3 put_limit"
-        fi
-        for step in $order; do
-            $step "$c" "$rep" || exit 1
-        done
-    done
-done
+# Each limit next to its hookspool run, the order of the pair flipped every repetition.
+run_interleaved "fsync_limit hookspool_fs put_limit hookspool_s3" \
+    "hookspool_fs fsync_limit hookspool_s3 put_limit" || exit 1
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$W/load"
 
 PYTHONPATH=bench python3 - "$W/results" "$CS" "$REPEAT" "$SECS" <<'PY'

@@ -174,6 +174,23 @@ CONF
 }
 
 
+# run_interleaved ODD_ORDER EVEN_ORDER: for each of REPEAT repetitions and each c of CS,
+# calls the steps named in ODD_ORDER (odd repetitions) or EVEN_ORDER (even ones) with
+# C and REP, so a run just after another, which pays for what that one left behind,
+# falls on each alike; 1 at the first step that fails
+run_interleaved() {
+    local rep c step order
+    for rep in $(seq 1 "$REPEAT"); do
+        for c in $CS; do
+            order=$1
+            [ $((rep % 2)) -eq 0 ] && order=$2
+            for step in $order; do
+                $step "$c" "$rep" || return 1
+            done
+        done
+    done
+}
+
 ratio() { python3 -c "print(round($1 / $2, 2))"; }
 
 tests/minio.sh start "$W/minio" || exit 1

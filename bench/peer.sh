@@ -95,18 +95,7 @@ run_fastify() { # C REP
 STATUS=0
 : >"$W/results"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-for rep in $(seq 1 "$REPEAT"); do
-    for c in $CS; do
-        if [ $((rep % 2)) -eq 1 ]; then
-            order="run_hookspool run_fastify"
-        else
-            order="run_fastify run_hookspool"
-        fi
-        for step in $order; do
-            $step "$c" "$rep" || exit 1
-        done
-    done
-done
+run_interleaved "run_hookspool run_fastify" "run_fastify run_hookspool" || exit 1
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 PYTHONPATH=bench python3 - "$W/results" "$CS" "$REPEAT" "$SECS" <<'PY'
