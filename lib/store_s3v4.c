@@ -333,7 +333,8 @@ static int perform(struct v4_call *c, struct v4_request *r, struct error *err)
     /* An empty value removes what curl would add by itself. */
     headers = add_line(headers, "Expect:");
     headers = add_line(headers, "Accept:");
-    headers = add_line(headers, "Content-Type:");
+    if (strcmp(r->method, "PUT") == 0)
+        headers = add_line(headers, "Content-Type:"); /* curl's own, for a body from memory */
     url = request_url(d, r);
 
     curl_easy_setopt(h, CURLOPT_URL, url);
@@ -688,6 +689,7 @@ static int take_page(const struct v4_driver *d, const struct buf *body, char ***
     xmlNodePtr root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
     xmlNodePtr node;
     xmlChar *v;
+    size_t raw_alloc = 0;
     int rc = -1;
 
     memset(p, 0, sizeof(*p));
@@ -699,7 +701,10 @@ static int take_page(const struct v4_driver *d, const struct buf *body, char ***
         v = child_text(node, "Key");
         if (v == NULL)
             continue;
-        p->raw = xrealloc(p->raw, (p->n_raw + 1) * sizeof(*p->raw));
+        if (p->n_raw == raw_alloc) {
+            raw_alloc = raw_alloc != 0 ? raw_alloc * 2 : 64;
+            p->raw = xrealloc(p->raw, raw_alloc * sizeof(*p->raw));
+        }
         p->raw[p->n_raw++] = xstrdup((const char *)v);
         xmlFree(v);
         take_key(d, p->raw[p->n_raw - 1], keys, n, alloc, want);
